@@ -1,0 +1,57 @@
+/*  =========================================================================
+    cr_validate - per-kind defaulting and validation of API objects
+    =========================================================================
+*/
+#ifndef CR_VALIDATE_H_INCLUDED
+#define CR_VALIDATE_H_INCLUDED
+
+//  Fills in the defaults Kubernetes applies on create (in place): e.g.
+//  Pod restartPolicy Always, dnsPolicy ClusterFirst,
+//  terminationGracePeriodSeconds 30, schedulerName default-scheduler,
+//  container imagePullPolicy (Always for :latest or no tag, else
+//  IfNotPresent), terminationMessagePath/Policy, port protocol TCP;
+//  Service type ClusterIP, sessionAffinity None, port protocol TCP and
+//  targetPort = port; Deployment replicas 1, strategy RollingUpdate 25%/25%,
+//  revisionHistoryLimit 10, progressDeadlineSeconds 600; ReplicaSet/RC
+//  replicas 1 (RC: selector and template labels default from each
+//  other); DaemonSet updateStrategy RollingUpdate; Job completions and
+//  parallelism 1, backoffLimit 6, template restartPolicy kept. Secrets
+//  type Opaque. Namespaces status.phase Active.
+void
+    cr_defaults_apply (const cr_resource_t *res, json_t *obj);
+
+//  Validates an object of a resource after defaulting. old is the stored
+//  object for an update (immutable fields are checked) or NULL on create.
+//  Returns NULL when valid, else a new array of causes, each
+//  {"reason": "FieldValueRequired"|"FieldValueInvalid"|
+//   "FieldValueNotSupported"|"FieldValueForbidden"|"FieldValueDuplicate",
+//   "message": "Required value" | "Invalid value: \"X\": <why>" | ...,
+//   "field": "spec.containers[0].image"}
+//  (caller owns).
+json_t *
+    cr_validate (const cr_resource_t *res, const json_t *obj, const json_t *old);
+
+//  Builds the 422 Invalid Status for causes as the apiserver words it:
+//  'Pod "x" is invalid: spec.containers[0].image: Required value' (several
+//  causes joined as "[a, b]"), with details {name, group, kind, causes}.
+//  Takes ownership of causes. Caller owns the result.
+json_t *
+    cr_validate_status (const cr_resource_t *res, const char *name, json_t *causes);
+
+//  True if s is a DNS-1123 subdomain (lower case alphanumerics, '-' and
+//  '.', at most 253 characters, alphanumeric at both ends).
+bool
+    cr_validate_dns1123_subdomain (const char *s);
+
+//  True if s is a DNS-1123 label (at most 63, no dots).
+bool
+    cr_validate_dns1123_label (const char *s);
+
+//  True if s is a valid label/annotation key ([prefix/]name) or label
+//  value.
+bool
+    cr_validate_label_key (const char *s);
+bool
+    cr_validate_label_value (const char *s);
+
+#endif
