@@ -40,6 +40,7 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <yaml.h>
 
 #define CR_VERSION          "0.1.0"
 #define CR_K8S_MAJOR        "1"

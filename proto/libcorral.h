@@ -21,5 +21,7 @@
 #include "cr_patch.h"
 #include "cr_validate.h"
 #include "cr_table.h"
+#include "cr_client.h"
+#include "cr_watch.h"
 
 #endif
