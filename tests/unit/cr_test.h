@@ -38,9 +38,9 @@ typedef struct {
     if (!_a || !_b || strcmp (_a, _b) != 0) \
         CRT_FAIL ("%s == %s (\"%s\" != \"%s\")", #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); } while (0)
 /* Compare a json_t with the document written as JSON text. */
-#define ASSERT_JSON_EQ(doc, text) do { json_error_t _err; \
-    json_t *_want = json_loads ((text), JSON_DECODE_ANY, &_err); \
-    if (!_want) CRT_FAIL ("bad expected JSON %s: %s", #text, _err.text); \
+#define ASSERT_JSON_EQ(doc, expected) do { json_error_t _err; \
+    json_t *_want = json_loads ((expected), JSON_DECODE_ANY, &_err); \
+    if (!_want) CRT_FAIL ("bad expected JSON %s: %s", #expected, _err.text); \
     if (!json_equal ((doc), _want)) { \
         char *_got = (doc) ? json_dumps ((doc), JSON_SORT_KEYS | JSON_ENCODE_ANY) : strdup ("(null)"); \
         char *_exp = json_dumps (_want, JSON_SORT_KEYS | JSON_ENCODE_ANY); \
