@@ -301,7 +301,7 @@ s_publish (s_self_t *self, const char *type, const cr_entry_t *e, const char *ol
         self->ring_count++;
     slot->res = e->res;
     slot->rv = e->rv;
-    slot->bytes = sbuf.data;
+    slot->bytes = (char *) realloc (sbuf.data, sbuf.size);    //  Drop sbuffer's slack
     slot->size = sbuf.size;
     self->ring_next = (self->ring_next + 1) % S_RING_SIZE;
 
@@ -1825,7 +1825,7 @@ cr_broker_actor (zsock_t *pipe, void *args)
                self->config->server_cert ? ", CurveZMQ on" : ", CurveZMQ OFF (insecure)");
 
     zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->committer, NULL);
-    int64_t next_heartbeat = zclock_mono () + 1000;
+    int64_t next_heartbeat = zclock_mono () + 1000, next_trim = 0;
     while (!self->terminated) {
         if (zclock_mono () >= next_heartbeat) {
             s_heartbeat (self);
@@ -1834,6 +1834,12 @@ cr_broker_actor (zsock_t *pipe, void *args)
         void *which = zpoller_wait (poller, zlistx_size (self->waiting) ? 100 : 500);
         if (zpoller_terminated (poller))
             break;
+        if (!which && zclock_mono () >= next_trim) {
+            //  Idle: hand the pages freed by large replies back to the
+            //  system (glibc keeps them in its arenas otherwise).
+            malloc_trim (0);
+            next_trim = zclock_mono () + 10000;
+        }
         if (which == pipe)
             s_on_pipe (self);
         else

@@ -64,6 +64,97 @@ cr_store_key (const cr_resource_t *res, const char *ns, const char *name)
     return zsys_sprintf ("/registry/%s/%s", res->plural, name);
 }
 
+static bool
+s_key_is (const msgpack_object *k, const char *name)
+{
+    size_t len = strlen (name);
+    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == len && memcmp (k->via.str.ptr, name, len) == 0;
+}
+
+//  Builds the entry's bytes from a stored value: the same map with
+//  metadata.resourceVersion set to the entry's revision, and picks out
+//  the labels and spec.nodeName. Works on msgpack directly (no document
+//  tree), since every event of the cluster passes through here.
+static int
+s_stamp (cr_entry_t *self, const char *value, size_t size, char *err, size_t errlen)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    size_t off = 0;
+    int rc = -1;
+    if (msgpack_unpack_next (&u, value, size, &off) != MSGPACK_UNPACK_SUCCESS || off != size
+    ||  u.data.type != MSGPACK_OBJECT_MAP) {
+        snprintf (err, errlen, "stored value is not a msgpack map");
+        msgpack_unpacked_destroy (&u);
+        return -1;
+    }
+    char rv [32];
+    snprintf (rv, sizeof (rv), "%" PRId64, self->rv);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    const msgpack_object_map *top = &u.data.via.map;
+    bool has_meta = false;
+    for (uint32_t i = 0; i < top->size; i++)
+        if (s_key_is (&top->ptr [i].key, "metadata") && top->ptr [i].val.type == MSGPACK_OBJECT_MAP)
+            has_meta = true;
+    msgpack_pack_map (&pk, top->size + (has_meta ? 0 : 1));
+    for (uint32_t i = 0; i < top->size; i++) {
+        const msgpack_object *k = &top->ptr [i].key, *v = &top->ptr [i].val;
+        if (s_key_is (k, "metadata") && v->type == MSGPACK_OBJECT_MAP) {
+            const msgpack_object_map *meta = &v->via.map;
+            bool has_rv = false;
+            for (uint32_t j = 0; j < meta->size; j++)
+                if (s_key_is (&meta->ptr [j].key, "resourceVersion"))
+                    has_rv = true;
+            msgpack_pack_object (&pk, *k);
+            msgpack_pack_map (&pk, meta->size + (has_rv ? 0 : 1));
+            for (uint32_t j = 0; j < meta->size; j++) {
+                const msgpack_object *mk = &meta->ptr [j].key, *mv = &meta->ptr [j].val;
+                msgpack_pack_object (&pk, *mk);
+                if (s_key_is (mk, "resourceVersion"))
+                    cr_mpack_pack_str (&pk, rv);
+                else
+                    msgpack_pack_object (&pk, *mv);
+                if (s_key_is (mk, "labels") && mv->type == MSGPACK_OBJECT_MAP && mv->via.map.size) {
+                    self->labels = cr_mpack_object_to_json (mv, err, errlen);
+                    if (!self->labels)
+                        goto done;
+                }
+            }
+            if (!has_rv) {
+                cr_mpack_pack_str (&pk, "resourceVersion");
+                cr_mpack_pack_str (&pk, rv);
+            }
+            continue;
+        }
+        msgpack_pack_object (&pk, *k);
+        msgpack_pack_object (&pk, *v);
+        if (s_key_is (k, "spec") && v->type == MSGPACK_OBJECT_MAP && streq (self->res->plural, "pods"))
+            for (uint32_t j = 0; j < v->via.map.size; j++) {
+                const msgpack_object *sv = &v->via.map.ptr [j].val;
+                if (s_key_is (&v->via.map.ptr [j].key, "nodeName") && sv->type == MSGPACK_OBJECT_STR
+                &&  sv->via.str.size > 0 && sv->via.str.size < 256)
+                    self->node = strndup (sv->via.str.ptr, sv->via.str.size);
+            }
+    }
+    if (!has_meta) {
+        cr_mpack_pack_str (&pk, "metadata");
+        msgpack_pack_map (&pk, 1);
+        cr_mpack_pack_str (&pk, "resourceVersion");
+        cr_mpack_pack_str (&pk, rv);
+    }
+    self->size = sbuf.size;
+    self->bytes = (char *) realloc (sbuf.data, sbuf.size);
+    sbuf.data = NULL;
+    rc = 0;
+done:
+    msgpack_sbuffer_destroy (&sbuf);
+    msgpack_unpacked_destroy (&u);
+    return rc;
+}
+
 cr_entry_t *
 cr_entry_new (const char *key, const void *value, size_t size,
               int64_t mod_rv, int64_t create_rv, char *err, size_t errlen)
@@ -81,24 +172,9 @@ cr_entry_new (const char *key, const void *value, size_t size,
     self->name = strdup (name);
     self->rv = mod_rv;
     self->create_rv = create_rv;
-    if (value) {
-        json_t *obj = cr_mpack_decode (value, size, err, errlen);
-        if (!json_is_object (obj)) {
-            json_decref (obj);
-            cr_entry_destroy (&self);
-            return NULL;
-        }
-        char rv [32];
-        snprintf (rv, sizeof (rv), "%" PRId64, mod_rv);
-        cr_obj_set_str (obj, "metadata.resourceVersion", rv);
-        self->bytes = cr_mpack_encode (obj, &self->size);
-        json_t *labels = cr_obj_get (obj, "metadata.labels");
-        if (json_is_object (labels) && json_object_size (labels))
-            self->labels = json_incref (labels);
-        const char *node = cr_obj_str (obj, "spec.nodeName");
-        if (node && *node && streq (res->plural, "pods"))
-            self->node = strdup (node);
-        json_decref (obj);
+    if (value && s_stamp (self, (const char *) value, size, err, errlen) != 0) {
+        cr_entry_destroy (&self);
+        return NULL;
     }
     return self;
 }

@@ -94,8 +94,7 @@ main (int argc, char **argv)
     zsys_set_logident ("corral-broker");
     zsys_set_logstream (stderr);
     zsys_init ();
-    zsys_handler_set (NULL);
-    zsys_catch_interrupts ();
+    zsys_catch_interrupts ();      //  SIGINT and SIGTERM end the main loop
     curl_global_init (CURL_GLOBAL_DEFAULT);
     if (sodium_init () < 0) {
         fprintf (stderr, "corral-broker: libsodium failed to start\n");

@@ -5,6 +5,7 @@
               [--broker-port N] [--events-port N] [--address IP]
     corral down [--data-dir DIR]
     corral status [--data-dir DIR]
+    corral add-client NAME [--out FILE] [--data-dir DIR]
 
     up: creates the data folder (default /var/lib/corral) with the
     cluster's CurveZMQ certificates and the admin client config, starts
@@ -391,11 +392,53 @@ s_status (const s_opts_t *o)
     return rc ? 1 : 0;
 }
 
+//  Creates a client certificate, admits its public key and writes a
+//  config for it. The broker reads authorized/ when it starts.
+static int
+s_add_client (const s_opts_t *o, const char *name, const char *out)
+{
+    if (!name || !cr_validate_dns1123_subdomain (name)) {
+        fprintf (stderr, "corral: add-client needs a name (a DNS-1123 subdomain)\n");
+        return 2;
+    }
+    if (s_certificates (o) != 0)
+        return 1;
+    char *cert_path = zsys_sprintf ("%s/certs/%s", o->data_dir, name);
+    char *pub_path = zsys_sprintf ("%s/authorized/%s.cert", o->data_dir, name);
+    char *conf = out ? strdup (out) : zsys_sprintf ("%s/%s.conf", o->data_dir, name);
+    char *broker_path = s_path (o, "certs/broker");
+    zcert_t *cert = zcert_load (cert_path);
+    if (!cert) {
+        cert = zcert_new ();
+        zcert_set_meta (cert, "name", "%s", name);
+        zcert_save (cert, cert_path);
+    }
+    zcert_save_public (cert, pub_path);
+    zcert_t *broker = zcert_load (broker_path);
+    char *ep = zsys_sprintf ("tcp://%s:%d", o->address, o->broker_port);
+    char *ev = zsys_sprintf ("tcp://%s:%d", o->address, o->events_port);
+    int rc = broker && cr_config_save (conf, ep, ev, zcert_public_txt (broker), cert) == 0 ? 0 : 1;
+    if (rc == 0)
+        printf ("client %s admitted; its config is %s (restart the broker to load new keys)\n", name, conf);
+    else
+        fprintf (stderr, "corral: cannot write %s\n", conf);
+    zcert_destroy (&cert);
+    zcert_destroy (&broker);
+    free (cert_path);
+    free (pub_path);
+    free (conf);
+    free (broker_path);
+    free (ep);
+    free (ev);
+    return rc;
+}
+
 static void
 s_usage (FILE *f)
 {
     fprintf (f,
         "usage: corral up|down|status [options]\n"
+        "       corral add-client NAME [--out FILE] [options]\n"
         "  --data-dir DIR        cluster data, certificates and logs (default /var/lib/corral)\n"
         "  --etcd-servers URLS   use these etcd members instead of an embedded etcd\n"
         "  --etcd-port N         embedded etcd client port (default 2379; peer port N+1)\n"
@@ -408,7 +451,7 @@ int
 main (int argc, char **argv)
 {
     s_opts_t o = { "/var/lib/corral", NULL, 2379, 7400, 7401, "127.0.0.1", "" };
-    const char *command = NULL;
+    const char *command = NULL, *arg = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         if (streq (a, "-h") || streq (a, "--help")) {
@@ -416,11 +459,15 @@ main (int argc, char **argv)
             return 0;
         }
         if (a [0] != '-') {
+            if (command && !arg && streq (command, "add-client"))
+                arg = a;
+            else
             if (command) {
                 fprintf (stderr, "corral: unexpected argument %s\n", a);
                 return 2;
             }
-            command = a;
+            else
+                command = a;
             continue;
         }
         if (i + 1 >= argc) {
@@ -445,6 +492,9 @@ main (int argc, char **argv)
         else
         if (streq (a, "--address"))
             o.address = v;
+        else
+        if (streq (a, "--out"))
+            out = v;
         else {
             fprintf (stderr, "corral: unknown option %s\n", a);
             s_usage (stderr);
@@ -481,6 +531,9 @@ main (int argc, char **argv)
     else
     if (streq (command, "status"))
         rc = s_status (&o);
+    else
+    if (streq (command, "add-client"))
+        rc = s_add_client (&o, arg, out);
     else {
         fprintf (stderr, "corral: unknown command %s (up, down or status)\n", command);
         rc = 2;

@@ -78,7 +78,10 @@ cr_mpack_encode (const json_t *doc, size_t *size)
     *size = sbuf.size;
     if (!sbuf.data)
         return (char *) zmalloc (1);
-    return sbuf.data;           //  sbuffer memory is malloc'd; caller frees
+    //  sbuffer grows from 8 KiB: give back the slack, since stored objects
+    //  live as these bytes (a 400-byte pod would otherwise cost 8 KiB).
+    char *bytes = (char *) realloc (sbuf.data, sbuf.size ? sbuf.size : 1);
+    return bytes ? bytes : sbuf.data;
 }
 
 static json_t *
@@ -155,6 +158,17 @@ s_convert (const msgpack_object *o, int depth, char *err, size_t errlen)
             snprintf (err, errlen, "unsupported msgpack type %d", (int) o->type);
             return NULL;
     }
+}
+
+json_t *
+cr_mpack_object_to_json (const msgpack_object *object, char *err, size_t errlen)
+{
+    char dummy [8];
+    if (!err) {
+        err = dummy;
+        errlen = sizeof (dummy);
+    }
+    return s_convert (object, 0, err, errlen);
 }
 
 json_t *

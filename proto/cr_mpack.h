@@ -25,4 +25,9 @@ char *
 json_t *
     cr_mpack_decode (const void *data, size_t size, char *err, size_t errlen);
 
+//  Converts an unpacked msgpack object (as msgpack_unpack_next gives) into
+//  a document, with the same rules as cr_mpack_decode. Caller owns.
+json_t *
+    cr_mpack_object_to_json (const msgpack_object *object, char *err, size_t errlen);
+
 #endif

@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
