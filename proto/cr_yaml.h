@@ -13,13 +13,19 @@
 //  true/false -> bool, null/~/empty -> null, integers and floats ->
 //  numbers, everything quoted or else -> string. Anchors/aliases are
 //  resolved; duplicate keys are an error.
+//  Typing follows go-yaml v2 exactly as kubectl does (yes/no/on/off are
+//  booleans too; 0x1F, 0o17, 017 and 1_000 are integers; integers beyond
+//  int64 become reals; .inf/.nan and timestamps stay strings). A document
+//  may nest at most 100 collections and hold at most 1,000,000 nodes
+//  after alias expansion.
 json_t *
     cr_yaml_parse (const char *text, size_t len, char *err, size_t errlen);
 
 //  Emits a document as YAML the way kubectl -o yaml prints it: keys in
 //  sorted order, two-space indent, sequence items "- " at the same
 //  indentation as their parent key, strings quoted only when needed.
-//  Caller frees.
+//  Output ends with a newline. Caller frees. Returns NULL when doc is
+//  NULL or nests deeper than 100 collections (parse would refuse it).
 char *
     cr_yaml_emit (const json_t *doc);
 
