@@ -5,7 +5,7 @@
               [--broker-port N] [--events-port N] [--address IP]
     corral down [--data-dir DIR]
     corral status [--data-dir DIR]
-    corral add-client NAME [--out FILE] [--data-dir DIR]
+    corral add-client NAME [--role admin|node] [--out FILE] [--data-dir DIR]
 
     up: creates the data folder (default /var/lib/corral) with the
     cluster's CurveZMQ certificates and the admin client config, starts
@@ -395,8 +395,12 @@ s_status (const s_opts_t *o)
 //  Creates a client certificate, admits its public key and writes a
 //  config for it. The broker reads authorized/ when it starts.
 static int
-s_add_client (const s_opts_t *o, const char *name, const char *out)
+s_add_client (const s_opts_t *o, const char *name, const char *out, const char *role)
 {
+    if (!streq (role, "admin") && !streq (role, "node")) {
+        fprintf (stderr, "corral: --role must be admin or node, not %s\n", role);
+        return 2;
+    }
     if (!name || !cr_validate_dns1123_subdomain (name)) {
         fprintf (stderr, "corral: add-client needs a name (a DNS-1123 subdomain)\n");
         return 2;
@@ -411,6 +415,7 @@ s_add_client (const s_opts_t *o, const char *name, const char *out)
     if (!cert) {
         cert = zcert_new ();
         zcert_set_meta (cert, "name", "%s", name);
+        zcert_set_meta (cert, "role", "%s", role);
         zcert_save (cert, cert_path);
     }
     zcert_save_public (cert, pub_path);
@@ -419,7 +424,7 @@ s_add_client (const s_opts_t *o, const char *name, const char *out)
     char *ev = zsys_sprintf ("tcp://%s:%d", o->address, o->events_port);
     int rc = broker && cr_config_save (conf, ep, ev, zcert_public_txt (broker), cert) == 0 ? 0 : 1;
     if (rc == 0)
-        printf ("client %s admitted; its config is %s (restart the broker to load new keys)\n", name, conf);
+        printf ("client %s (role %s) admitted; its config is %s\n", name, role, conf);
     else
         fprintf (stderr, "corral: cannot write %s\n", conf);
     zcert_destroy (&cert);
@@ -438,7 +443,7 @@ s_usage (FILE *f)
 {
     fprintf (f,
         "usage: corral up|down|status [options]\n"
-        "       corral add-client NAME [--out FILE] [options]\n"
+        "       corral add-client NAME [--role admin|node] [--out FILE] [options]\n"
         "  --data-dir DIR        cluster data, certificates and logs (default /var/lib/corral)\n"
         "  --etcd-servers URLS   use these etcd members instead of an embedded etcd\n"
         "  --etcd-port N         embedded etcd client port (default 2379; peer port N+1)\n"
@@ -451,7 +456,7 @@ int
 main (int argc, char **argv)
 {
     s_opts_t o = { "/var/lib/corral", NULL, 2379, 7400, 7401, "127.0.0.1", "" };
-    const char *command = NULL, *arg = NULL, *out = NULL;
+    const char *command = NULL, *arg = NULL, *out = NULL, *role = "admin";
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         if (streq (a, "-h") || streq (a, "--help")) {
@@ -495,6 +500,9 @@ main (int argc, char **argv)
         else
         if (streq (a, "--out"))
             out = v;
+        else
+        if (streq (a, "--role"))
+            role = v;
         else {
             fprintf (stderr, "corral: unknown option %s\n", a);
             s_usage (stderr);
@@ -533,7 +541,7 @@ main (int argc, char **argv)
         rc = s_status (&o);
     else
     if (streq (command, "add-client"))
-        rc = s_add_client (&o, arg, out);
+        rc = s_add_client (&o, arg, out, role);
     else {
         fprintf (stderr, "corral: unknown command %s (up, down or status)\n", command);
         rc = 2;
