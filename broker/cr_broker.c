@@ -71,6 +71,7 @@ typedef struct {
     bool loaded;                    //  First snapshot received
     bool etcd_down;                 //  Watch reports etcd unreachable
     zhashx_t *reserved;             //  IPs, ports and CIDRs being written
+    zhashx_t *keys;                 //  Key -> s_keyq_t: writes in flight per key
     bool terminated;
     bool verbose;
 } s_self_t;
@@ -87,12 +88,32 @@ struct _s_request_t {
     int64_t wait_rv;                //  Waiting for the cache to reach this
     int64_t deadline;               //  Reply anyway after this time (ms)
     int64_t commit_rv;              //  Revision of the commit
-    char *reservation;              //  Key in self->reserved, released at end
-    s_request_t *parent;            //  Namespace deletion this belongs to
-    int children;                   //  Child deletions outstanding
+    zlist_t *reservations;          //  Keys in self->reserved, released at end
+    char *node;                     //  Client is this node's agent, or NULL
+    char *key;                      //  Key whose write this request holds
+    char *queued_key;               //  Key whose queue it waited in
+    bool released;                  //  Head of its key's queue, let through
 };
 
+//  Writes to one key, serialized: while one is in flight (until the cache
+//  has it), later requests for the key wait here and are computed
+//  against the result, instead of racing it into a conflict.
+typedef struct {
+    int inflight;                   //  Writes (and released heads) in flight
+    zlistx_t *queue;                //  Requests waiting for them
+} s_keyq_t;
+
+static void
+s_keyq_destroy (void **item)
+{
+    s_keyq_t *q = (s_keyq_t *) *item;
+    zlistx_destroy (&q->queue);
+    free (q);
+    *item = NULL;
+}
+
 static void s_handle (s_self_t *self, s_request_t *r);
+static void s_handle_op (s_self_t *self, s_request_t *r, const char *op);
 
 //  --------------------------------------------------------------------------
 //  Requests and replies
@@ -106,17 +127,23 @@ s_request_new (zframe_t *identity, json_t *req)
     return r;
 }
 
+static void s_key_release (s_self_t *self, s_request_t *r);
+
 static void
 s_request_destroy (s_self_t *self, s_request_t **r_p)
 {
     s_request_t *r = *r_p;
     if (!r)
         return;
-    if (r->reservation) {
-        zhashx_delete (self->reserved, r->reservation);
-        free (r->reservation);
+    s_key_release (self, r);
+    if (r->reservations) {
+        for (char *key = (char *) zlist_first (r->reservations); key; key = (char *) zlist_next (r->reservations))
+            zhashx_delete (self->reserved, key);
+        zlist_destroy (&r->reservations);
     }
     zframe_destroy (&r->identity);
+    free (r->node);
+    free (r->queued_key);
     json_decref (r->req);
     json_decref (r->obj);
     free (r);
@@ -437,6 +464,8 @@ s_on_reset (s_self_t *self, zlistx_t *list, int64_t revision)
     zhashx_destroy (&seen);
     cr_store_set_revision (self->store, revision);
     if (!self->loaded) {
+        //  Events before the snapshot were never seen by this process.
+        self->ring_dropped_rv = revision;
         self->loaded = true;
         zsys_info ("cr_broker: loaded %zu objects at revision %" PRId64,
                    cr_store_size (self->store), revision);
@@ -447,6 +476,56 @@ s_on_reset (s_self_t *self, zlistx_t *list, int64_t revision)
 
 //  --------------------------------------------------------------------------
 //  Writes
+
+//  Lets the next request waiting for key through, once nothing is in
+//  flight for it; forgets the key when nobody waits.
+static void
+s_key_kick (s_self_t *self, const char *key)
+{
+    s_keyq_t *q = (s_keyq_t *) zhashx_lookup (self->keys, key);
+    if (!q || q->inflight > 0)
+        return;
+    s_request_t *head = (s_request_t *) zlistx_detach (q->queue, NULL);
+    if (!head) {
+        zhashx_delete (self->keys, key);
+        return;
+    }
+    head->released = true;
+    head->retry = true;
+    head->wait_rv = 0;
+    head->deadline = zclock_mono () + S_WAIT_LIMIT_MS;
+    q->inflight++;                  //  Reserved for the head until it runs
+    zlistx_add_end (self->waiting, head);
+}
+
+static void
+s_key_hold (s_self_t *self, s_request_t *r, const char *key)
+{
+    s_keyq_t *q = (s_keyq_t *) zhashx_lookup (self->keys, key);
+    if (!q) {
+        q = (s_keyq_t *) zmalloc (sizeof (s_keyq_t));
+        q->queue = zlistx_new ();
+        zhashx_insert (self->keys, key, q);
+    }
+    q->inflight++;
+    assert (!r->key);
+    r->key = strdup (key);
+}
+
+static void
+s_key_release (s_self_t *self, s_request_t *r)
+{
+    if (!r->key)
+        return;
+    char *key = r->key;
+    r->key = NULL;
+    s_keyq_t *q = (s_keyq_t *) zhashx_lookup (self->keys, key);
+    if (q) {
+        q->inflight--;
+        s_key_kick (self, key);
+    }
+    free (key);
+}
 
 static void
 s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int64_t expect_rv,
@@ -469,20 +548,15 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
         s_request_destroy (self, &r);
         return;
     }
+    s_key_hold (self, r, key);
     cr_write_t *w = cr_write_new (r, key, op, expect_rv, value, size);
     zsock_send (self->committer, "sp", "WRITE", w);
 }
-
-static void s_child_done (s_self_t *self, s_request_t *child, int rc);
 
 //  Answers a request whose write is in the cache (or given up waiting).
 static void
 s_complete (s_self_t *self, s_request_t *r)
 {
-    if (r->parent) {
-        s_child_done (self, r, 0);
-        return;
-    }
     if (r->obj) {
         char rv [32];
         snprintf (rv, sizeof (rv), "%" PRId64, r->commit_rv);
@@ -512,6 +586,7 @@ s_on_done (s_self_t *self, cr_write_t *w)
     }
     if (rc == CR_E_CONFLICT && r->retryable && r->retries < S_MAX_RETRIES) {
         //  Handle again once the cache has the newer version.
+        s_key_release (self, r);
         r->retries++;
         r->retry = true;
         r->wait_rv = current_rv > revision ? current_rv : revision;
@@ -520,10 +595,6 @@ s_on_done (s_self_t *self, cr_write_t *w)
         r->obj = NULL;
         zlistx_add_end (self->waiting, r);
         s_flush_waiting (self);
-        return;
-    }
-    if (r->parent) {
-        s_child_done (self, r, rc);
         return;
     }
     const char *name = cr_str_or (cr_obj_str (r->obj, "metadata.name"), cr_str_or (s_req_str (r, "name"), ""));
@@ -546,6 +617,9 @@ s_on_done (s_self_t *self, cr_write_t *w)
     else
     if (rc == CR_E_UNAVAILABLE)
         s_failf (self, r, rc, "etcd is unavailable: the write was not made; try again");
+    else
+    if (rc == CR_E_TIMEOUT)
+        s_failf (self, r, rc, "etcd did not answer in time: the write may or may not have been made");
     else
         s_failf (self, r, rc, "etcd refused the write");
     s_request_destroy (self, &r);
@@ -644,9 +718,25 @@ s_reserve (s_self_t *self, s_request_t *r, const char *kind, const char *value)
     char key [128];
     snprintf (key, sizeof (key), "%s:%s", kind, value);
     zhashx_insert (self->reserved, key, (void *) 1);
-    //  One reservation is tracked per request; extra ones expire with it.
-    if (!r->reservation)
-        r->reservation = strdup (key);
+    if (!r->reservations) {
+        r->reservations = zlist_new ();
+        zlist_autofree (r->reservations);
+    }
+    zlist_append (r->reservations, key);
+}
+
+//  Replies 422 Invalid with one cause.
+static void
+s_invalid (s_self_t *self, s_request_t *r, json_t *obj, const char *field, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *message = zsys_vprintf (format, args);
+    va_end (args);
+    json_t *causes = json_pack ("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message", message,
+                                "field", field);
+    free (message);
+    s_fail (self, r, cr_validate_status (r->res, cr_obj_str (obj, "metadata.name"), causes));
 }
 
 //  Allocates spec.clusterIP (unless None or given) and node ports.
@@ -689,18 +779,27 @@ s_allocate_service (s_self_t *self, s_request_t *r, json_t *svc, json_t *old)
         cr_obj_set_str (svc, "spec.clusterIP", buf);
     }
     else
-    if (ip && !streq (ip, "None") && !old) {
+    if (ip && !streq (ip, "None") && !(old_ip && streq (old_ip, ip))) {
+        uint32_t base, addr;
+        int bits;
+        unsigned a, b, c, d;
+        char tail;
+        bool parsed = sscanf (ip, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a < 256 && b < 256
+                   && c < 256 && d < 256;
+        addr = (a << 24) | (b << 16) | (c << 8) | d;
+        if (!parsed || !s_parse_cidr (self->config->service_cidr, &base, &bits)
+        ||  (addr >> (32 - bits)) != (base >> (32 - bits))) {
+            s_invalid (self, r, svc, "spec.clusterIPs", "Invalid value: [\"%s\"]: failed to allocate IP %s: the "
+                       "provided IP (%s) is not in the valid range. The range of valid IPs is %s",
+                       ip, ip, ip, self->config->service_cidr);
+            return -1;
+        }
         zhashx_t *used = s_used_values (self, "services", "spec.clusterIP", NULL, NULL);
         bool taken = s_taken (self, used, "ip", ip);
         zhashx_destroy (&used);
         if (taken) {
-            json_t *causes = json_pack ("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "field", "spec.clusterIP",
-                                        "message", "Invalid value: \"\": provided IP is already allocated");
-            json_string_set (json_object_get (json_array_get (causes, 0), "message"), "");
-            char *m = zsys_sprintf ("Invalid value: \"%s\": provided IP is already allocated", ip);
-            json_object_set_new (json_array_get (causes, 0), "message", json_string (m));
-            free (m);
-            s_fail (self, r, cr_validate_status (r->res, cr_obj_str (svc, "metadata.name"), causes));
+            s_invalid (self, r, svc, "spec.clusterIPs", "Invalid value: [\"%s\"]: failed to allocate IP %s: "
+                       "provided IP is already allocated", ip, ip);
             return -1;
         }
         s_reserve (self, r, "ip", ip);
@@ -721,8 +820,29 @@ s_allocate_service (s_self_t *self, s_request_t *r, json_t *svc, json_t *old)
         if (!json_is_object (port))
             continue;
         json_t *np = json_object_get (port, "nodePort");
-        if (json_is_integer (np) && json_integer_value (np) != 0)
+        if (json_is_integer (np) && json_integer_value (np) != 0) {
+            long long want = json_integer_value (np);
+            json_t *oldport = old ? json_array_get (cr_obj_get (old, "spec.ports"), i) : NULL;
+            if (json_integer_value (json_object_get (oldport, "nodePort")) == want)
+                continue;           //  Unchanged on update: it is ours
+            char num [24], field [64];
+            snprintf (num, sizeof (num), "%lld", want);
+            snprintf (field, sizeof (field), "spec.ports[%zu].nodePort", i);
+            if (want < 30000 || want > 32767) {
+                zhashx_destroy (&used);
+                s_invalid (self, r, svc, field, "Invalid value: %lld: provided port is not in the valid range. "
+                           "The range of valid ports is 30000-32767", want);
+                return -1;
+            }
+            if (s_taken (self, used, "port", num)) {
+                zhashx_destroy (&used);
+                s_invalid (self, r, svc, field, "Invalid value: %lld: provided port is already allocated", want);
+                return -1;
+            }
+            zhashx_insert (used, num, (void *) 1);
+            s_reserve (self, r, "port", num);
             continue;
+        }
         //  Keep the port an update did not mention.
         json_t *oldport = old ? json_array_get (cr_obj_get (old, "spec.ports"), i) : NULL;
         if (json_is_integer (json_object_get (oldport, "nodePort"))) {
@@ -893,10 +1013,13 @@ s_initial_status (const cr_resource_t *res, json_t *obj)
         json_object_set_new (obj, "status", json_object ());
 }
 
+//  The workload kinds count spec changes in metadata.generation, which
+//  their controllers report back as status.observedGeneration.
 static bool
 s_has_generation (const cr_resource_t *res)
 {
-    return res->has_status && !streq (res->plural, "namespaces") && !streq (res->plural, "nodes");
+    return streq (res->group, "apps") || streq (res->group, "batch")
+        || streq (res->plural, "replicationcontrollers");
 }
 
 //  Defaults and validates obj (old is the stored object on update).
@@ -1235,7 +1358,8 @@ s_finish_update (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *old, j
             if (!status && !streq (r->res->plural, "nodes"))
                 json_object_del (obj, "status");
         }
-        //  generation counts changes of the spec.
+        //  generation counts changes of the spec, defaults included.
+        cr_defaults_apply (r->res, obj);
         if (s_has_generation (r->res) && !json_equal (json_object_get (obj, "spec"), json_object_get (old, "spec")))
             cr_obj_set (obj, "metadata.generation",
                         json_integer (cr_obj_int (old, "metadata.generation", 1) + 1));
@@ -1450,8 +1574,9 @@ s_op_delete (s_self_t *self, s_request_t *r)
     s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
 }
 
-//  A namespace goes with everything in it: its objects are deleted (each
-//  through the committer), then the namespace itself.
+//  Deleting a namespace marks it Terminating and answers at once, as
+//  Kubernetes does; s_finalize_namespaces then deletes what is in it and
+//  finally the namespace itself.
 static void
 s_delete_namespace (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *obj)
 {
@@ -1460,52 +1585,67 @@ s_delete_namespace (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *obj
         s_failf (self, r, CR_E_FORBIDDEN, "namespaces \"%s\" is forbidden: this namespace may not be deleted", name);
         return s_request_destroy (self, &r);
     }
-    //  Mark it Terminating first, so nothing new is created in it.
-    if (!cr_obj_get (obj, "metadata.deletionTimestamp")) {
-        char now [32];
-        json_t *marked = json_deep_copy (obj);
-        cr_obj_set_str (marked, "metadata.deletionTimestamp", cr_time_format (time (NULL), now, sizeof (now)));
-        cr_obj_set_str (marked, "status.phase", "Terminating");
-        cr_obj_del (marked, "metadata.resourceVersion");
-        s_request_t *mark = s_request_new (NULL, json_pack ("{s:s}", "op", "mark"));
-        mark->res = r->res;
-        mark->obj = marked;
-        s_commit (self, mark, cur->key, CR_WRITE_PUT, cur->rv, marked);
+    if (cr_obj_get (obj, "metadata.deletionTimestamp")) {
+        r->commit_rv = cur->rv;
+        return s_complete (self, r);
     }
-    for (size_t i = 0; i < cr_resource_count (); i++) {
-        const cr_resource_t *res = cr_resource_at (i);
-        if (!res->namespaced)
-            continue;
-        size_t n = 0;
-        cr_entry_t **entries = cr_store_select (self->store, res, name, NULL, &n);
-        for (size_t j = 0; j < n; j++) {
-            s_request_t *child = s_request_new (NULL, json_pack ("{s:s}", "op", "delete"));
-            child->res = res;
-            child->parent = r;
-            r->children++;
-            s_commit (self, child, entries [j]->key, CR_WRITE_DELETE, -1, NULL);
-        }
-        free (entries);
-    }
-    if (r->children == 0)
-        s_commit (self, r, cur->key, CR_WRITE_DELETE, -1, NULL);
+    char now [32];
+    cr_obj_set_str (obj, "metadata.deletionTimestamp", cr_time_format (time (NULL), now, sizeof (now)));
+    cr_obj_set (obj, "metadata.deletionGracePeriodSeconds", json_integer (0));
+    cr_obj_set_str (obj, "status.phase", "Terminating");
+    cr_obj_del (obj, "metadata.resourceVersion");
+    s_commit (self, r, cur->key, CR_WRITE_PUT, cur->rv, obj);
 }
 
+//  Runs every second: empties each Terminating namespace (every object
+//  gets a normal delete, so finalizers and graceful pod deletion hold),
+//  then removes the namespace once nothing is left in it.
 static void
-s_child_done (s_self_t *self, s_request_t *child, int rc)
+s_finalize_namespaces (s_self_t *self)
 {
-    if (!child)
+    if (!self->loaded || self->etcd_down)
         return;
-    s_request_t *parent = child->parent;
-    child->parent = NULL;
-    s_request_destroy (self, &child);
-    if (--parent->children > 0)
-        return;
-    //  Everything in the namespace is gone: remove the namespace.
-    const char *name = cr_obj_str (parent->obj, "metadata.name");
-    char *key = cr_store_key (parent->res, "", name);
-    s_commit (self, parent, key, CR_WRITE_DELETE, -1, NULL);
-    free (key);
+    const cr_resource_t *nsres = cr_resource_lookup ("namespaces");
+    size_t n = 0;
+    cr_entry_t **namespaces = cr_store_select (self->store, nsres, NULL, NULL, &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *nsobj = cr_entry_object (namespaces [i]);
+        bool terminating = cr_obj_get (nsobj, "metadata.deletionTimestamp") != NULL;
+        json_decref (nsobj);
+        if (!terminating || zhashx_lookup (self->keys, namespaces [i]->key))
+            continue;
+        size_t left = 0;
+        for (size_t j = 0; j < cr_resource_count (); j++) {
+            const cr_resource_t *res = cr_resource_at (j);
+            if (!res->namespaced)
+                continue;
+            size_t m = 0;
+            cr_entry_t **entries = cr_store_select (self->store, res, namespaces [i]->name, NULL, &m);
+            for (size_t k = 0; k < m; k++) {
+                left++;
+                if (zhashx_lookup (self->keys, entries [k]->key))
+                    continue;       //  A write to it is in flight
+                json_t *obj = cr_entry_object (entries [k]);
+                bool deleting = cr_obj_get (obj, "metadata.deletionTimestamp") != NULL;
+                json_decref (obj);
+                if (deleting)
+                    continue;
+                json_t *req = json_pack ("{s:s, s:s, s:s, s:s}", "op", "delete", "resource", res->plural,
+                                         "namespace", entries [k]->ns, "name", entries [k]->name);
+                s_handle (self, s_request_new (NULL, req));
+            }
+            free (entries);
+        }
+        if (left == 0) {
+            json_t *req = json_pack ("{s:s, s:s, s:s}", "op", "delete", "resource", "namespaces",
+                                     "name", namespaces [i]->name);
+            s_request_t *r = s_request_new (NULL, req);
+            r->res = nsres;
+            r->ok_code = 200;
+            s_commit (self, r, namespaces [i]->key, CR_WRITE_DELETE, namespaces [i]->rv, NULL);
+        }
+    }
+    free (namespaces);
 }
 
 static void
@@ -1571,10 +1711,74 @@ s_op_ping (s_self_t *self, s_request_t *r)
 }
 
 //  --------------------------------------------------------------------------
+//  Authorization. A client whose certificate says role=node (and
+//  name=<node>) is a node agent: like Kubernetes' node authorizer, it may
+//  read everything, but write only its own Node, its own Lease, the status
+//  of pods bound to it (and delete those pods once stopped), and Events.
+//  Every other admitted key is an administrator.
+
+static bool
+s_node_may (s_self_t *self, s_request_t *r, const char *op)
+{
+    if (streq (op, "get") || streq (op, "list") || streq (op, "watch-from"))
+        return true;
+    const char *plural = r->res->plural;
+    const char *name = s_req_str (r, "name");
+    if (!name)
+        name = cr_obj_str (json_object_get (r->req, "body"), "metadata.name");
+    if (streq (plural, "events"))
+        return streq (op, "create") || streq (op, "patch") || streq (op, "update");
+    if (streq (plural, "nodes"))
+        return !streq (op, "delete") && name && streq (name, r->node);
+    if (streq (plural, "leases"))
+        return name && streq (name, r->node) && streq (s_namespace_of (r, NULL), "kube-node-lease");
+    if (streq (plural, "pods")) {
+        bool status = streq (op, "update-status")
+                   || streq (cr_str_or (s_req_str (r, "subresource"), ""), "status");
+        if (!(status || streq (op, "delete")) || !name)
+            return false;
+        const char *ns = s_namespace_of (r, NULL);
+        char *key = cr_store_key (r->res, ns, name);
+        cr_entry_t *e = cr_store_get (self->store, key);
+        free (key);
+        return !e || (e->node && streq (e->node, r->node));
+    }
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  Dispatch: every op named in docs/PROTOCOL.md
 
+static void s_dispatch_op (s_self_t *self, s_request_t *r, bool released);
+
+//  Handles a request; a request let through from its key's queue gives
+//  back the place reserved for it, then lets the next one in line go if
+//  it did not write.
 static void
-s_handle (s_self_t *self, s_request_t *r)
+s_dispatch (s_self_t *self, s_request_t *r)
+{
+    char *released = NULL;
+    if (r->released) {
+        r->released = false;
+        released = r->queued_key;
+        r->queued_key = NULL;
+        s_keyq_t *q = (s_keyq_t *) zhashx_lookup (self->keys, released);
+        if (q)
+            q->inflight--;
+    }
+    else {
+        free (r->queued_key);
+        r->queued_key = NULL;
+    }
+    s_dispatch_op (self, r, released != NULL);
+    if (released) {
+        s_key_kick (self, released);
+        free (released);
+    }
+}
+
+static void
+s_dispatch_op (s_self_t *self, s_request_t *r, bool released)
 {
     const char *op = s_req_str (r, "op");
     if (!op) {
@@ -1602,10 +1806,42 @@ s_handle (s_self_t *self, s_request_t *r)
                  cr_str_or (resource, "no resource given"));
         return s_request_destroy (self, &r);
     }
+    if (r->node && !s_node_may (self, r, op)) {
+        s_failf (self, r, CR_E_FORBIDDEN, "%s \"%s\" is forbidden: User \"system:node:%s\" cannot %s resource "
+                 "\"%s\" in API group \"%s\"", cr_resource_qualified (r->res), cr_str_or (s_req_str (r, "name"), ""),
+                 r->node, op, r->res->plural, r->res->group);
+        return s_request_destroy (self, &r);
+    }
     if (!self->loaded || (self->etcd_down && !streq (op, "get") && !streq (op, "list") && !streq (op, "watch-from"))) {
         s_failf (self, r, CR_E_UNAVAILABLE, "etcd is unavailable: the broker cannot write now; try again");
         return s_request_destroy (self, &r);
     }
+    //  Writes to one key go one at a time (see s_keyq_t).
+    const char *name = s_req_str (r, "name");
+    if (!name && streq (op, "create"))
+        name = cr_obj_str (json_object_get (r->req, "body"), "metadata.name");
+    if (name && !streq (op, "get") && !streq (op, "list") && !streq (op, "watch-from")) {
+        char *key = cr_store_key (r->res, s_namespace_of (r, json_object_get (r->req, "body")), name);
+        s_keyq_t *q = (s_keyq_t *) zhashx_lookup (self->keys, key);
+        if (q && (q->inflight > 0 || (!released && zlistx_size (q->queue) > 0))) {
+            r->queued_key = key;
+            zlistx_add_end (q->queue, r);
+            return;
+        }
+        free (key);
+    }
+    s_handle_op (self, r, op);
+}
+
+static void
+s_handle (s_self_t *self, s_request_t *r)
+{
+    s_dispatch (self, r);
+}
+
+static void
+s_handle_op (s_self_t *self, s_request_t *r, const char *op)
+{
     if (streq (op, "get"))
         s_op_get (self, r);
     else
@@ -1633,6 +1869,26 @@ s_handle (s_self_t *self, s_request_t *r)
         s_op_watch_from (self, r);
 }
 
+//  The id of a request too large to decode in full, so that even its
+//  413 reply reaches the caller. Returns a new reference (null if none).
+static json_t *
+s_peek_id (zframe_t *body)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init (&u);
+    size_t off = 0;
+    json_t *id = NULL;
+    if (msgpack_unpack_next (&u, (const char *) zframe_data (body), zframe_size (body), &off) == MSGPACK_UNPACK_SUCCESS
+    &&  u.data.type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < u.data.via.map.size && !id; i++) {
+            msgpack_object *k = &u.data.via.map.ptr [i].key;
+            if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 && memcmp (k->via.str.ptr, "id", 2) == 0)
+                id = cr_mpack_object_to_json (&u.data.via.map.ptr [i].val, NULL, 0);
+        }
+    msgpack_unpacked_destroy (&u);
+    return id ? id : json_null ();
+}
+
 //  Reads one request from the router. Malformed input gets a 400 and
 //  never reaches the handlers.
 static void
@@ -1642,9 +1898,14 @@ s_on_request (s_self_t *self)
     if (!msg)
         return;
     zframe_t *identity = zmsg_pop (msg);
+    //  DEALER clients send [body]; REQ clients [empty][body].
+    if (zmsg_size (msg) == 2 && zframe_size (zmsg_first (msg)) == 0)
+        zframe_destroy (&(zframe_t *) { zmsg_pop (msg) });
     zframe_t *body = zmsg_last (msg);
     s_request_t *r = s_request_new (identity, json_object ());
-    if (!body || zmsg_size (msg) > 2) {
+    if (body && zframe_size (body) > CR_MAX_FRAME)
+        json_object_set_new (r->req, "id", s_peek_id (body));
+    if (!body || zmsg_size (msg) > 1) {
         s_failf (self, r, CR_E_BAD_REQUEST, "a request is one msgpack frame");
         s_request_destroy (self, &r);
     }
@@ -1665,6 +1926,12 @@ s_on_request (s_self_t *self)
         else {
             json_decref (r->req);
             r->req = req;
+            //  The ZAP handler passed the client certificate's metadata.
+            const char *role = zframe_meta (body, "role");
+            if (role && streq (role, "node")) {
+                const char *name = zframe_meta (body, "name");
+                r->node = strdup (name && *name ? name : "?");
+            }
             json_t *v = json_object_get (req, "v");
             if (v && json_integer_value (v) != CR_PROTOCOL_VERSION) {
                 s_failf (self, r, CR_E_BAD_REQUEST, "unsupported protocol version %lld (this broker speaks %d)",
@@ -1683,7 +1950,7 @@ s_on_request (s_self_t *self)
     zmsg_destroy (&msg);
 }
 
-//  Creates the namespaces every cluster has (and the kubernetes service).
+//  Creates the namespaces every cluster has.
 static void
 s_bootstrap (s_self_t *self)
 {
@@ -1781,6 +2048,8 @@ cr_broker_actor (zsock_t *pipe, void *args)
     self->node_seq = zhashx_new ();
     zhashx_set_destructor (self->node_seq, (zhashx_destructor_fn *) zstr_free);
     self->reserved = zhashx_new ();
+    self->keys = zhashx_new ();
+    zhashx_set_destructor (self->keys, s_keyq_destroy);
     unsigned char rnd [8];
     char *uid = cr_uid_new ();
     memcpy (rnd, uid, 8);
@@ -1829,6 +2098,7 @@ cr_broker_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         if (zclock_mono () >= next_heartbeat) {
             s_heartbeat (self);
+            s_finalize_namespaces (self);
             next_heartbeat = zclock_mono () + 1000;
         }
         void *which = zpoller_wait (poller, zlistx_size (self->waiting) ? 100 : 500);
@@ -1875,6 +2145,22 @@ cleanup:
     for (size_t i = 0; i < S_RING_SIZE; i++)
         free (self->ring [i].bytes);
     zhashx_destroy (&self->node_seq);
+    //  Requests still queued behind a key are dropped with the broker.
+    for (s_keyq_t *q = (s_keyq_t *) zhashx_first (self->keys); q; q = (s_keyq_t *) zhashx_next (self->keys)) {
+        s_request_t *r;
+        while ((r = (s_request_t *) zlistx_detach (q->queue, NULL))) {
+            free (r->key);
+            r->key = NULL;
+            free (r->queued_key);
+            zframe_destroy (&r->identity);
+            json_decref (r->req);
+            json_decref (r->obj);
+            free (r->node);
+            zlist_destroy (&r->reservations);
+            free (r);
+        }
+    }
+    zhashx_destroy (&self->keys);
     zhashx_destroy (&self->reserved);
     free (self->res_seq);
     cr_store_destroy (&self->store);

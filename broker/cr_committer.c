@@ -125,8 +125,9 @@ s_run_txn (s_self_t *self, cr_write_t **batch, size_t n)
             return pending;
         }
         for (size_t i = 0; i < n; i++) {
-            batch [i]->rc = rc == CR_E_BAD_REQUEST && msg && strstr (msg, "too large")
-                          ? CR_E_TOO_LARGE : rc == CR_E_BAD_REQUEST ? CR_E_INTERNAL : CR_E_UNAVAILABLE;
+            batch [i]->rc = rc == CR_E_BAD_REQUEST && msg && strstr (msg, "too large") ? CR_E_TOO_LARGE
+                          : rc == CR_E_BAD_REQUEST ? CR_E_INTERNAL
+                          : rc == CR_E_TIMEOUT ? CR_E_TIMEOUT : CR_E_UNAVAILABLE;
             if (rc == CR_E_BAD_REQUEST)
                 zsys_warning ("cr_committer: etcd refused a write to %s: %s", batch [i]->key, cr_str_or (msg, "?"));
             s_finish (self, batch [i]);

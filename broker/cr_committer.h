@@ -20,7 +20,8 @@ typedef struct {
                                 //  equal it; -1: unconditional
     char *value;                //  Put: msgpack object (owned)
     size_t size;                //  Length of value
-    int rc;                     //  Result: 0, CR_E_CONFLICT, CR_E_UNAVAILABLE,
+    int rc;                     //  Result: 0, CR_E_CONFLICT, CR_E_UNAVAILABLE
+                                //  (not written), CR_E_TIMEOUT (unknown),
                                 //  CR_E_TOO_LARGE, CR_E_INTERNAL
     int64_t revision;           //  Result: revision of the commit
     int64_t current_rv;         //  Result on conflict: the key's mod_revision

@@ -125,6 +125,13 @@ cr_etcd_call (cr_etcd_t *self, const char *path, json_t *body, json_t **reply)
         curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, &buf);
         CURLcode cc = curl_easy_perform (self->curl);
         zstr_free (&url);
+        if (cc == CURLE_OPERATION_TIMEDOUT) {
+            //  The request went out and no answer came: it may have been
+            //  applied, so it must not be retried on another member.
+            free (buf.data);
+            rc = CR_E_TIMEOUT;
+            break;
+        }
         if (cc != CURLE_OK) {
             free (buf.data);
             continue;

@@ -22,7 +22,9 @@ void
 
 //  POSTs body to path (e.g. "/v3/kv/txn") on the first member that
 //  answers. Returns 0 with *reply (caller owns) on HTTP 200;
-//  CR_E_UNAVAILABLE when no member answers; CR_E_GONE for a compacted
+//  CR_E_UNAVAILABLE when no member could be reached (nothing was done);
+//  CR_E_TIMEOUT when a member took the request and did not answer within
+//  10 s (it may or may not have been applied); CR_E_GONE for a compacted
 //  revision; CR_E_BAD_REQUEST (and *reply = etcd's error) otherwise.
 int
     cr_etcd_call (cr_etcd_t *self, const char *path, json_t *body, json_t **reply);

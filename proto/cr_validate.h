@@ -54,4 +54,13 @@ bool
 bool
     cr_validate_label_value (const char *s);
 
+//  Parses a Kubernetes resource quantity ("100m", "1", "0.5", "128Mi",
+//  "1Gi", "1e3", "500M", "1k") into *value (100m is 0.1, 1Ki is 1024),
+//  rounded up to 10^-9 as apimachinery does. Returns 0, or -1 when text
+//  is not a quantity (*value is then 0). (Named cr_validate_quantity_parse
+//  rather than cr_quantity_parse: cli/cr_text.h already declares a
+//  cr_quantity_parse with another signature.)
+int
+    cr_validate_quantity_parse (const char *text, double *value);
+
 #endif

@@ -2,6 +2,12 @@
 # scripts/unit-one.sh MODULE [EXTRA.c ...]
 # Builds and runs one proto module's unit tests alone, under ASan/UBSan,
 # without scons (for working on one class while others change).
+# EXTRA.c are the other sources of a module split over several files
+# (paths from the repository root, where the script is run), e.g.
+#   scripts/unit-one.sh cr_validate proto/cr_validate_names.c \
+#       proto/cr_validate_quantity.c proto/cr_validate_pod.c \
+#       proto/cr_validate_container.c proto/cr_validate_kinds.c \
+#       proto/cr_validate_config.c proto/cr_validate_workloads.c
 set -e
 m=$1; shift
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -696,6 +696,7 @@ CR_TEST (table_malformed_objects)
         " \"involvedObject\":\"x\",\"series\":[],\"count\":\"9\",\"message\":7,\"type\":[]}";
     json_t *obj = s_load (garbage);
     json_t *list = json_pack ("[O, O, n, i, s, [], {}]", obj, obj, 5, "pod");
+    json_decref (obj);
     for (size_t r = 0; r < cr_resource_count (); r++) {
         const cr_resource_t *res = cr_resource_at (r);
         json_t *columns = cr_table_columns (res);
