@@ -15,6 +15,7 @@
 #include "cr_store.h"
 #include "cr_committer.h"
 #include "cr_watcher.h"
+#include "cr_reader.h"
 #include "cr_broker.h"
 
 #endif

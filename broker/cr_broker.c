@@ -59,10 +59,12 @@ typedef struct {
     cr_watcher_args_t watcher_args;
     zactor_t *committer;
     cr_committer_args_t committer_args;
+    zactor_t *reader;               //  Reads etcd at past revisions
     cr_store_t *store;
     zlistx_t *waiting;              //  Requests waiting for the cache
     char epoch [17];                //  Random id of this broker process
     int64_t *res_seq;               //  Sequence number per resource
+    int64_t *res_mod_rv;            //  Revision of the last change per resource
     zhashx_t *node_seq;             //  Sequence number per node (int64_t *)
     s_ring_item_t ring [S_RING_SIZE];
     size_t ring_next;               //  Next slot to write
@@ -93,6 +95,7 @@ struct _s_request_t {
     char *key;                      //  Key whose write this request holds
     char *queued_key;               //  Key whose queue it waited in
     bool released;                  //  Head of its key's queue, let through
+    struct _s_list_t *list;         //  List in progress (op list)
 };
 
 //  Writes to one key, serialized: while one is in flight (until the cache
@@ -128,6 +131,7 @@ s_request_new (zframe_t *identity, json_t *req)
 }
 
 static void s_key_release (s_self_t *self, s_request_t *r);
+static void s_list_destroy (struct _s_list_t **self_p);
 
 static void
 s_request_destroy (s_self_t *self, s_request_t **r_p)
@@ -144,6 +148,7 @@ s_request_destroy (s_self_t *self, s_request_t **r_p)
     zframe_destroy (&r->identity);
     free (r->node);
     free (r->queued_key);
+    s_list_destroy (&r->list);
     json_decref (r->req);
     json_decref (r->obj);
     free (r);
@@ -404,6 +409,9 @@ static void s_bootstrap (s_self_t *self);
 static void
 s_apply_entry (s_self_t *self, cr_entry_t *e, bool publish)
 {
+    size_t ri = s_res_index (e->res);
+    if (e->rv > self->res_mod_rv [ri])
+        self->res_mod_rv [ri] = e->rv;
     if (e->deleted) {
         cr_entry_t *old = cr_store_remove (self->store, e->key);
         cr_store_set_revision (self->store, e->rv);
@@ -464,8 +472,11 @@ s_on_reset (s_self_t *self, zlistx_t *list, int64_t revision)
     zhashx_destroy (&seen);
     cr_store_set_revision (self->store, revision);
     if (!self->loaded) {
-        //  Events before the snapshot were never seen by this process.
+        //  Events before the snapshot were never seen by this process, and
+        //  list pages from before it are read from etcd.
         self->ring_dropped_rv = revision;
+        for (size_t i = 0; i < cr_resource_count (); i++)
+            self->res_mod_rv [i] = revision;
         self->loaded = true;
         zsys_info ("cr_broker: loaded %zu objects at revision %" PRId64,
                    cr_store_size (self->store), revision);
@@ -1146,75 +1157,88 @@ s_op_get (s_self_t *self, s_request_t *r)
     s_request_destroy (self, &r);
 }
 
+//  A list in progress: what it selects and the page being built.
+typedef struct _s_list_t {
+    cr_selector_t *labels;          //  Label filter
+    cr_fieldsel_t *fields;          //  Field filter, or NULL
+    const char *node;               //  spec.nodeName required (in fields)
+    char *ns;                       //  Namespace, or NULL for all
+    int64_t limit;                  //  Page size, 0 for everything
+    int64_t rv;                     //  Revision the list shows
+    zlistx_t *items;                //  Matching entries (owned), in key order
+    char *next_key;                 //  Last key of a full page
+    char *after;                    //  Keys after this one (etcd reads)
+    char *end;                      //  Key after the range (etcd reads)
+} s_list_t;
+
 static void
-s_op_list (s_self_t *self, s_request_t *r)
+s_list_destroy (struct _s_list_t **self_p)
 {
-    char err [256] = "";
-    cr_selector_t *labels = cr_selector_parse (s_req_str (r, "labelSelector"), err, sizeof (err));
-    if (!labels) {
-        s_failf (self, r, CR_E_BAD_REQUEST, "%s", err);
-        return s_request_destroy (self, &r);
+    s_list_t *self = *self_p;
+    if (!self)
+        return;
+    cr_selector_destroy (&self->labels);
+    cr_fieldsel_destroy (&self->fields);
+    free (self->ns);
+    zlistx_destroy (&self->items);
+    free (self->next_key);
+    free (self->after);
+    free (self->end);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_list_matches (s_list_t *list, cr_entry_t *e)
+{
+    if (!cr_selector_matches (list->labels, e->labels))
+        return false;
+    if (list->node && !streq (list->node, cr_str_or (e->node, "")))
+        return false;
+    if (list->fields) {
+        json_t *obj = cr_entry_object (e);
+        bool ok = cr_fieldsel_matches (list->fields, obj);
+        json_decref (obj);
+        if (!ok)
+            return false;
     }
-    cr_fieldsel_t *fields = NULL;
-    if (s_req_str (r, "fieldSelector")) {
-        fields = cr_fieldsel_parse (r->res->plural, s_req_str (r, "fieldSelector"), err, sizeof (err));
-        if (!fields) {
-            cr_selector_destroy (&labels);
-            s_failf (self, r, CR_E_BAD_REQUEST, "%s", err);
-            return s_request_destroy (self, &r);
-        }
+    return true;
+}
+
+//  Takes entry into the page; returns false once the page is full (and
+//  remembers where the next one starts).
+static bool
+s_list_take (s_list_t *list, cr_entry_t *e, bool copy)
+{
+    if (list->limit > 0 && (int64_t) zlistx_size (list->items) == list->limit) {
+        cr_entry_t *last = (cr_entry_t *) zlistx_last (list->items);
+        list->next_key = strdup (last->key);
+        if (!copy)
+            cr_entry_destroy (&e);
+        return false;
     }
-    const char *ns = r->res->namespaced ? s_req_str (r, "namespace") : NULL;
-    int64_t limit = json_integer_value (json_object_get (r->req, "limit"));
-    const char *cont = s_req_str (r, "continue");
-    char *after = NULL;
-    int64_t list_rv = cr_store_revision (self->store);
-    if (cont) {
-        //  continue = base64 of "<rv>:<last key>"
-        size_t n = 0;
-        char *decoded = (char *) cr_etcd_unb64 (cont, &n);
-        char *colon = decoded ? memchr (decoded, ':', n) : NULL;
-        if (!colon) {
-            free (decoded);
-            cr_selector_destroy (&labels);
-            cr_fieldsel_destroy (&fields);
-            s_failf (self, r, CR_E_BAD_REQUEST, "continue key is not valid");
-            return s_request_destroy (self, &r);
-        }
-        decoded = (char *) realloc (decoded, n + 1);
-        decoded [n] = 0;
-        colon = strchr (decoded, ':');
-        list_rv = strtoll (decoded, NULL, 10);
-        after = strdup (colon + 1);
-        free (decoded);
+    if (copy) {
+        //  The page keeps its own copy: the cache may change under it.
+        cr_entry_t *c = (cr_entry_t *) zmalloc (sizeof (cr_entry_t));
+        c->key = strdup (e->key);
+        c->res = e->res;
+        c->ns = strdup (e->ns);
+        c->name = strdup (e->name);
+        c->rv = e->rv;
+        c->bytes = (char *) zmalloc (e->size);
+        memcpy (c->bytes, e->bytes, e->size);
+        c->size = e->size;
+        e = c;
     }
-    const char *node = fields ? cr_fieldsel_exact (fields, "spec.nodeName") : NULL;
-    size_t count = 0;
-    cr_entry_t **entries = cr_store_select (self->store, r->res, ns, after, &count);
-    size_t matched = 0;
-    char *next_key = NULL;
-    cr_entry_t **out = (cr_entry_t **) zmalloc (sizeof (cr_entry_t *) * (count + 1));
-    for (size_t i = 0; i < count; i++) {
-        cr_entry_t *e = entries [i];
-        if (!cr_selector_matches (labels, e->labels))
-            continue;
-        if (node && !streq (node, cr_str_or (e->node, "")))
-            continue;
-        if (fields) {
-            json_t *obj = cr_entry_object (e);
-            bool ok = cr_fieldsel_matches (fields, obj);
-            json_decref (obj);
-            if (!ok)
-                continue;
-        }
-        if (limit > 0 && (int64_t) matched == limit) {
-            next_key = strdup (out [matched - 1]->key);
-            break;
-        }
-        out [matched++] = e;
-    }
+    zlistx_add_end (list->items, e);
+    return true;
+}
+
+static void
+s_list_reply (s_self_t *self, s_request_t *r, s_list_t *list)
+{
     //  The stream position this list is consistent with.
-    int64_t seq = node ? *s_node_seq (self, node) : self->res_seq [s_res_index (r->res)];
+    int64_t seq = list->node ? *s_node_seq (self, list->node) : self->res_seq [s_res_index (r->res)];
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
@@ -1233,13 +1257,13 @@ s_op_list (s_self_t *self, s_request_t *r)
     snprintf (kind, sizeof (kind), "%sList", r->res->kind);
     cr_mpack_pack_str (&pk, kind);
     cr_mpack_pack_str (&pk, "metadata");
-    msgpack_pack_map (&pk, next_key ? 2 : 1);
+    msgpack_pack_map (&pk, list->next_key ? 2 : 1);
     char rv [32];
-    snprintf (rv, sizeof (rv), "%" PRId64, list_rv);
+    snprintf (rv, sizeof (rv), "%" PRId64, list->rv);
     cr_mpack_pack_str (&pk, "resourceVersion");
     cr_mpack_pack_str (&pk, rv);
-    if (next_key) {
-        char *token_raw = zsys_sprintf ("%s:%s", rv, next_key);
+    if (list->next_key) {
+        char *token_raw = zsys_sprintf ("%s:%s", rv, list->next_key);
         char *token = cr_etcd_b64 (token_raw, strlen (token_raw));
         cr_mpack_pack_str (&pk, "continue");
         cr_mpack_pack_str (&pk, token);
@@ -1247,17 +1271,126 @@ s_op_list (s_self_t *self, s_request_t *r)
         free (token_raw);
     }
     cr_mpack_pack_str (&pk, "items");
-    msgpack_pack_array (&pk, matched);
-    for (size_t i = 0; i < matched; i++)
-        msgpack_sbuffer_write (&sbuf, out [i]->bytes, out [i]->size);
+    msgpack_pack_array (&pk, zlistx_size (list->items));
+    for (cr_entry_t *e = (cr_entry_t *) zlistx_first (list->items); e;
+         e = (cr_entry_t *) zlistx_next (list->items))
+        msgpack_sbuffer_write (&sbuf, e->bytes, e->size);
     s_send_buffer (self, r->identity, &sbuf);
     msgpack_sbuffer_destroy (&sbuf);
-    free (out);
+}
+
+//  Asks the reader for the next keys of a list read from etcd.
+static void
+s_list_read_more (s_self_t *self, s_request_t *r)
+{
+    s_list_t *list = r->list;
+    size_t len = strlen (list->after);
+    char *start = (char *) zmalloc (len + 2);
+    memcpy (start, list->after, len);       //  after + NUL: the next key
+    int want = list->limit > 0 ? (int) (list->limit - (int64_t) zlistx_size (list->items)) + 1 : 1000;
+    if (want < 100)
+        want = 100;
+    cr_range_t *range = cr_range_new (r, start, len + 1, list->end, list->rv, want);
+    free (start);
+    zsock_send (self->reader, "sp", "RANGE", range);
+}
+
+static void
+s_on_range (s_self_t *self, cr_range_t *range)
+{
+    s_request_t *r = (s_request_t *) range->ctx;
+    s_list_t *list = r->list;
+    if (range->rc != 0) {
+        if (range->rc == CR_E_GONE)
+            s_failf (self, r, CR_E_GONE, "The provided continue parameter is too old to display a consistent "
+                     "list result. You can start a new list without the continue parameter.");
+        else
+            s_failf (self, r, range->rc, "etcd is unavailable: cannot read the next page; try again");
+        cr_range_destroy (&range);
+        return s_request_destroy (self, &r);
+    }
+    bool full = false;
+    cr_entry_t *e;
+    while (!full && (e = (cr_entry_t *) zlistx_detach (range->entries, NULL))) {
+        free (list->after);
+        list->after = strdup (e->key);
+        if (s_list_matches (list, e))
+            full = !s_list_take (list, e, false);
+        else
+            cr_entry_destroy (&e);
+    }
+    bool more = range->more || zlistx_size (range->entries) > 0;
+    cr_range_destroy (&range);
+    if (!full && more)
+        return s_list_read_more (self, r);
+    s_list_reply (self, r, list);
+    s_request_destroy (self, &r);
+}
+
+static void
+s_op_list (s_self_t *self, s_request_t *r)
+{
+    char err [256] = "";
+    s_list_t *list = (s_list_t *) zmalloc (sizeof (s_list_t));
+    r->list = list;
+    list->items = zlistx_new ();
+    zlistx_set_destructor (list->items, (zlistx_destructor_fn *) cr_entry_destroy);
+    list->labels = cr_selector_parse (s_req_str (r, "labelSelector"), err, sizeof (err));
+    if (!list->labels) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "%s", err);
+        return s_request_destroy (self, &r);
+    }
+    if (s_req_str (r, "fieldSelector")) {
+        list->fields = cr_fieldsel_parse (r->res->plural, s_req_str (r, "fieldSelector"), err, sizeof (err));
+        if (!list->fields) {
+            s_failf (self, r, CR_E_BAD_REQUEST, "%s", err);
+            return s_request_destroy (self, &r);
+        }
+        list->node = cr_fieldsel_exact (list->fields, "spec.nodeName");
+    }
+    if (r->res->namespaced && s_req_str (r, "namespace"))
+        list->ns = strdup (s_req_str (r, "namespace"));
+    list->limit = json_integer_value (json_object_get (r->req, "limit"));
+    list->rv = cr_store_revision (self->store);
+    const char *cont = s_req_str (r, "continue");
+    if (cont) {
+        //  continue = base64 of "<rv>:<last key of the previous page>"
+        size_t n = 0;
+        char *decoded = (char *) cr_etcd_unb64 (cont, &n);
+        char *colon = decoded ? memchr (decoded, ':', n) : NULL;
+        char *prefix = cr_store_key (r->res, list->ns ? list->ns : "", "");
+        if (!r->res->namespaced || !list->ns)
+            prefix [strlen (prefix) - (r->res->namespaced ? 1 : 0)] = 0;
+        if (colon) {
+            decoded = (char *) realloc (decoded, n + 1);
+            decoded [n] = 0;
+            colon = strchr (decoded, ':');
+            list->rv = strtoll (decoded, NULL, 10);
+            list->after = strdup (colon + 1);
+        }
+        bool ok = colon && list->rv > 0 && strncmp (list->after, prefix, strlen (prefix)) == 0;
+        free (decoded);
+        if (!ok) {
+            free (prefix);
+            s_failf (self, r, CR_E_BAD_REQUEST, "continue key is not valid for this list");
+            return s_request_destroy (self, &r);
+        }
+        //  The cache still shows the list's revision if nothing of this
+        //  resource changed since; otherwise etcd has that revision.
+        if (self->res_mod_rv [s_res_index (r->res)] > list->rv) {
+            prefix [strlen (prefix) - 1]++;
+            list->end = prefix;
+            return s_list_read_more (self, r);
+        }
+        free (prefix);
+    }
+    size_t count = 0;
+    cr_entry_t **entries = cr_store_select (self->store, r->res, list->ns, list->after, &count);
+    for (size_t i = 0; i < count; i++)
+        if (s_list_matches (list, entries [i]) && !s_list_take (list, entries [i], true))
+            break;
     free (entries);
-    free (after);
-    free (next_key);
-    cr_selector_destroy (&labels);
-    cr_fieldsel_destroy (&fields);
+    s_list_reply (self, r, list);
     s_request_destroy (self, &r);
 }
 
@@ -2045,6 +2178,7 @@ cr_broker_actor (zsock_t *pipe, void *args)
     self->store = cr_store_new ();
     self->waiting = zlistx_new ();
     self->res_seq = (int64_t *) zmalloc (sizeof (int64_t) * cr_resource_count ());
+    self->res_mod_rv = (int64_t *) zmalloc (sizeof (int64_t) * cr_resource_count ());
     self->node_seq = zhashx_new ();
     zhashx_set_destructor (self->node_seq, (zhashx_destructor_fn *) zstr_free);
     self->reserved = zhashx_new ();
@@ -2088,12 +2222,13 @@ cr_broker_actor (zsock_t *pipe, void *args)
     self->committer_args.compact_interval = self->config->compact_interval;
     self->committer_args.compact_keep = 10000;
     self->committer = zactor_new (cr_committer_actor, &self->committer_args);
+    self->reader = zactor_new (cr_reader_actor, (void *) self->config->etcd_servers);
     zsock_signal (pipe, 0);
     zsys_info ("cr_broker: serving %s, events on %s, etcd %s%s", self->config->endpoint,
                self->config->pub_endpoint, self->config->etcd_servers,
                self->config->server_cert ? ", CurveZMQ on" : ", CurveZMQ OFF (insecure)");
 
-    zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->committer, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->committer, self->reader, NULL);
     int64_t next_heartbeat = zclock_mono () + 1000, next_trim = 0;
     while (!self->terminated) {
         if (zclock_mono () >= next_heartbeat) {
@@ -2122,6 +2257,14 @@ cr_broker_actor (zsock_t *pipe, void *args)
         if (which == self->watcher)
             s_on_watcher (self);
         else
+        if (which == self->reader) {
+            char *command = NULL;
+            void *ptr = NULL;
+            if (zsock_recv (self->reader, "sp", &command, &ptr) == 0 && command && streq (command, "DONE"))
+                s_on_range (self, (cr_range_t *) ptr);
+            zstr_free (&command);
+        }
+        else
         if (which == self->committer) {
             for (int i = 0; i < 1024 && (zsock_events (self->committer) & ZMQ_POLLIN); i++)
                 s_on_committer (self);
@@ -2133,6 +2276,7 @@ cr_broker_actor (zsock_t *pipe, void *args)
     cr_watcher_cancel (&self->watcher_args);
     zactor_destroy (&self->watcher);
     zactor_destroy (&self->committer);
+    zactor_destroy (&self->reader);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
 cleanup:
@@ -2163,6 +2307,7 @@ cleanup:
     zhashx_destroy (&self->keys);
     zhashx_destroy (&self->reserved);
     free (self->res_seq);
+    free (self->res_mod_rv);
     cr_store_destroy (&self->store);
     free (self);
 }

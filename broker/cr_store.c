@@ -179,6 +179,30 @@ cr_entry_new (const char *key, const void *value, size_t size,
     return self;
 }
 
+//  Builds an entry from a kv of etcd's JSON API (base64 key and value).
+cr_entry_t *
+cr_entry_from_kv (json_t *kv, int64_t mod_rv, bool deleted)
+{
+    const char *b64key = json_string_value (json_object_get (kv, "key"));
+    size_t klen = 0, vlen = 0;
+    char *key = (char *) cr_etcd_unb64 (b64key, &klen);
+    if (!key)
+        return NULL;
+    key = (char *) realloc (key, klen + 1);
+    key [klen] = 0;
+    void *value = cr_etcd_unb64 (json_string_value (json_object_get (kv, "value")), &vlen);
+    char err [256];
+    cr_entry_t *e = cr_entry_new (key, value, vlen, mod_rv ? mod_rv : cr_etcd_int (kv, "mod_revision"),
+                                  cr_etcd_int (kv, "create_revision"), err, sizeof (err));
+    if (!e)
+        zsys_warning ("cr_store: skipping key %s: %s", key, err);
+    else
+        e->deleted = deleted;
+    free (key);
+    free (value);
+    return e;
+}
+
 void
 cr_entry_destroy (cr_entry_t **self_p)
 {

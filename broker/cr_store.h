@@ -30,6 +30,12 @@ cr_entry_t *
     cr_entry_new (const char *key, const void *value, size_t size,
                   int64_t mod_rv, int64_t create_rv, char *err, size_t errlen);
 
+//  Builds an entry from a kv as etcd's JSON API returns it (base64 key
+//  and value; mod_rv 0 means the kv's own mod_revision). NULL (logged)
+//  when the key or value is not Corral's.
+cr_entry_t *
+    cr_entry_from_kv (json_t *kv, int64_t mod_rv, bool deleted);
+
 //  Destroys an entry; NULL-safe.
 void
     cr_entry_destroy (cr_entry_t **self_p);

@@ -40,29 +40,6 @@ s_list_new (void)
     return list;
 }
 
-static cr_entry_t *
-s_entry_from_kv (json_t *kv, int64_t mod_rv, bool deleted)
-{
-    const char *b64key = json_string_value (json_object_get (kv, "key"));
-    size_t klen = 0, vlen = 0;
-    char *key = (char *) cr_etcd_unb64 (b64key, &klen);
-    if (!key)
-        return NULL;
-    key = (char *) realloc (key, klen + 1);
-    key [klen] = 0;
-    void *value = cr_etcd_unb64 (json_string_value (json_object_get (kv, "value")), &vlen);
-    char err [256];
-    cr_entry_t *e = cr_entry_new (key, value, vlen, mod_rv ? mod_rv : cr_etcd_int (kv, "mod_revision"),
-                                  cr_etcd_int (kv, "create_revision"), err, sizeof (err));
-    if (!e)
-        zsys_warning ("cr_watcher: skipping key %s: %s", key, err);
-    else
-        e->deleted = deleted;
-    free (key);
-    free (value);
-    return e;
-}
-
 //  Loads the whole prefix at one revision and sends RESET.
 static int
 s_load (s_self_t *self)
@@ -95,7 +72,7 @@ s_load (s_self_t *self)
         size_t i;
         json_t *kv;
         json_array_foreach (kvs, i, kv) {
-            cr_entry_t *e = s_entry_from_kv (kv, 0, false);
+            cr_entry_t *e = cr_entry_from_kv (kv, 0, false);
             if (e)
                 zlistx_add_end (entries, e);
         }
@@ -152,10 +129,10 @@ s_on_result (json_t *result, void *arg)
             cr_entry_t *e = NULL;
             if (deleted) {
                 json_t *prev = json_object_get (ev, "prev_kv");
-                e = s_entry_from_kv (prev ? prev : kv, mod_rv, true);
+                e = cr_entry_from_kv (prev ? prev : kv, mod_rv, true);
             }
             else
-                e = s_entry_from_kv (kv, mod_rv, false);
+                e = cr_entry_from_kv (kv, mod_rv, false);
             if (e)
                 zlistx_add_end (list, e);
             if (mod_rv > self->revision)

@@ -930,3 +930,55 @@ def test_label_value_must_be_a_string(cluster, c):
     assert "metadata.labels" in r["status"]["message"], r
     assert etcd_get(cluster, "/registry/configmaps/default/cm-intlabel") is None
     alive(c)
+
+
+def test_continue_pages_show_the_first_pages_snapshot(cluster, c):
+    """Pages after the first show the cluster as it was when the list began
+    (etcd read at the list's revision), whatever changed in between."""
+    make_ns(c, "pages")
+    for i in range(9):
+        ok(c.call("create", "configmaps", "pages", body=configmap("p%02d" % i, labels={"odd": str(i % 2)})), 201)
+    first = ok(c.call("list", "configmaps", "pages", limit=4))
+    names = [i["metadata"]["name"] for i in first["items"]]
+    token, list_rv = first["metadata"]["continue"], first["metadata"]["resourceVersion"]
+    # Changes after the first page: a deletion, a creation, an update.
+    ok(c.call("delete", "configmaps", "pages", "p06"))
+    ok(c.call("create", "configmaps", "pages", body=configmap("p99")), 201)
+    ok(c.call("patch", "configmaps", "pages", "p07", body={"data": {"changed": "yes"}}))
+    seen_p07 = None
+    while token:
+        page = ok(c.call("list", "configmaps", "pages", limit=4, **{"continue": token}))
+        assert page["metadata"]["resourceVersion"] == list_rv
+        for item in page["items"]:
+            names.append(item["metadata"]["name"])
+            if item["metadata"]["name"] == "p07":
+                seen_p07 = item
+        token = page["metadata"].get("continue")
+    assert names == ["p%02d" % i for i in range(9)]
+    assert "changed" not in (seen_p07.get("data") or {})
+    # Selectors keep working across pages read from etcd.
+    odd = ok(c.call("list", "configmaps", "pages", limit=1, labelSelector="odd=1"))
+    got = [i["metadata"]["name"] for i in odd["items"]]
+    token = odd["metadata"]["continue"]
+    ok(c.call("delete", "configmaps", "pages", "p03"))
+    while token:
+        page = ok(c.call("list", "configmaps", "pages", limit=1, labelSelector="odd=1", **{"continue": token}))
+        got += [i["metadata"]["name"] for i in page["items"]]
+        token = page["metadata"].get("continue")
+    assert got == ["p01", "p03", "p05", "p07"]
+
+
+def test_continue_token_after_compaction_is_410_and_bad_token_is_400(cluster, c):
+    make_ns(c, "pages2")
+    for i in range(4):
+        ok(c.call("create", "configmaps", "pages2", body=configmap("q%d" % i)), 201)
+    first = ok(c.call("list", "configmaps", "pages2", limit=2))
+    token = first["metadata"]["continue"]
+    ok(c.call("create", "configmaps", "pages2", body=configmap("q9")), 201)
+    # etcd forgets the list's revision.
+    from sysutil import etcd_call, etcd_revision
+    etcd_call(cluster, "/v3/kv/compaction", {"revision": str(etcd_revision(cluster))})
+    failed(c.call("list", "configmaps", "pages2", limit=2, **{"continue": token}), 410, "Expired", "too old")
+    failed(c.call("list", "configmaps", "pages2", limit=2, **{"continue": "bm9wZQ=="}), 400, "BadRequest",
+           "continue key is not valid")
+    assert alive(c)
