@@ -935,19 +935,19 @@ def test_label_value_must_be_a_string(cluster, c):
 def test_continue_pages_show_the_first_pages_snapshot(cluster, c):
     """Pages after the first show the cluster as it was when the list began
     (etcd read at the list's revision), whatever changed in between."""
-    make_ns(c, "pages")
+    make_ns(c, "snap")
     for i in range(9):
-        ok(c.call("create", "configmaps", "pages", body=configmap("p%02d" % i, labels={"odd": str(i % 2)})), 201)
-    first = ok(c.call("list", "configmaps", "pages", limit=4))
+        ok(c.call("create", "configmaps", "snap", body=configmap("p%02d" % i, labels={"odd": str(i % 2)})), 201)
+    first = ok(c.call("list", "configmaps", "snap", limit=4))
     names = [i["metadata"]["name"] for i in first["items"]]
     token, list_rv = first["metadata"]["continue"], first["metadata"]["resourceVersion"]
     # Changes after the first page: a deletion, a creation, an update.
-    ok(c.call("delete", "configmaps", "pages", "p06"))
-    ok(c.call("create", "configmaps", "pages", body=configmap("p99")), 201)
-    ok(c.call("patch", "configmaps", "pages", "p07", body={"data": {"changed": "yes"}}))
+    ok(c.call("delete", "configmaps", "snap", "p06"))
+    ok(c.call("create", "configmaps", "snap", body=configmap("p99")), 201)
+    ok(c.call("patch", "configmaps", "snap", "p07", body={"data": {"changed": "yes"}}))
     seen_p07 = None
     while token:
-        page = ok(c.call("list", "configmaps", "pages", limit=4, **{"continue": token}))
+        page = ok(c.call("list", "configmaps", "snap", limit=4, **{"continue": token}))
         assert page["metadata"]["resourceVersion"] == list_rv
         for item in page["items"]:
             names.append(item["metadata"]["name"])
@@ -957,28 +957,28 @@ def test_continue_pages_show_the_first_pages_snapshot(cluster, c):
     assert names == ["p%02d" % i for i in range(9)]
     assert "changed" not in (seen_p07.get("data") or {})
     # Selectors keep working across pages read from etcd.
-    odd = ok(c.call("list", "configmaps", "pages", limit=1, labelSelector="odd=1"))
+    odd = ok(c.call("list", "configmaps", "snap", limit=1, labelSelector="odd=1"))
     got = [i["metadata"]["name"] for i in odd["items"]]
     token = odd["metadata"]["continue"]
-    ok(c.call("delete", "configmaps", "pages", "p03"))
+    ok(c.call("delete", "configmaps", "snap", "p03"))
     while token:
-        page = ok(c.call("list", "configmaps", "pages", limit=1, labelSelector="odd=1", **{"continue": token}))
+        page = ok(c.call("list", "configmaps", "snap", limit=1, labelSelector="odd=1", **{"continue": token}))
         got += [i["metadata"]["name"] for i in page["items"]]
         token = page["metadata"].get("continue")
     assert got == ["p01", "p03", "p05", "p07"]
 
 
 def test_continue_token_after_compaction_is_410_and_bad_token_is_400(cluster, c):
-    make_ns(c, "pages2")
+    make_ns(c, "snap2")
     for i in range(4):
-        ok(c.call("create", "configmaps", "pages2", body=configmap("q%d" % i)), 201)
-    first = ok(c.call("list", "configmaps", "pages2", limit=2))
+        ok(c.call("create", "configmaps", "snap2", body=configmap("q%d" % i)), 201)
+    first = ok(c.call("list", "configmaps", "snap2", limit=2))
     token = first["metadata"]["continue"]
-    ok(c.call("create", "configmaps", "pages2", body=configmap("q9")), 201)
+    ok(c.call("create", "configmaps", "snap2", body=configmap("q9")), 201)
     # etcd forgets the list's revision.
     from sysutil import etcd_call, etcd_revision
     etcd_call(cluster, "/v3/kv/compaction", {"revision": str(etcd_revision(cluster))})
-    failed(c.call("list", "configmaps", "pages2", limit=2, **{"continue": token}), 410, "Expired", "too old")
-    failed(c.call("list", "configmaps", "pages2", limit=2, **{"continue": "bm9wZQ=="}), 400, "BadRequest",
+    failed(c.call("list", "configmaps", "snap2", limit=2, **{"continue": token}), 410, "Expired", "too old")
+    failed(c.call("list", "configmaps", "snap2", limit=2, **{"continue": "bm9wZQ=="}), 400, "BadRequest",
            "continue key is not valid")
     assert alive(c)
