@@ -40,6 +40,7 @@
 #define S_RING_SIZE     8192        //  Recent events kept for watch-from
 #define S_WAIT_LIMIT_MS 5000        //  Longest wait for the watch to catch up
 #define S_MAX_RETRIES   8           //  Retries of a broker-chosen precondition
+#define S_COMMITTERS    2           //  Txns in flight to etcd at once
 
 typedef struct {
     const cr_resource_t *res;
@@ -57,8 +58,9 @@ typedef struct {
     zsock_t *pub;
     zactor_t *watcher;
     cr_watcher_args_t watcher_args;
-    zactor_t *committer;
-    cr_committer_args_t committer_args;
+    zactor_t *committers [S_COMMITTERS];
+    cr_committer_args_t committer_args [S_COMMITTERS];
+    size_t next_committer;          //  Round robin over the committers
     zactor_t *reader;               //  Reads etcd at past revisions
     cr_store_t *store;
     zlistx_t *waiting;              //  Requests waiting for the cache
@@ -178,12 +180,28 @@ s_pack_header (msgpack_packer *pk, json_t *id, int code, size_t extra)
 }
 
 static void
+s_free_buffer (void *data, void *hint)
+{
+    free (data);
+}
+
+//  Sends [identity][sbuf] to a client without copying the body: the
+//  socket takes the buffer (a list reply of 10,000 pods is megabytes).
+static void
 s_send_buffer (s_self_t *self, zframe_t *identity, msgpack_sbuffer *sbuf)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_append (msg, &(zframe_t *) { zframe_dup (identity) });
-    zmsg_addmem (msg, sbuf->data, sbuf->size);
-    zmsg_send (&msg, self->router);
+    void *sock = zsock_resolve (self->router);
+    if (zmq_send (sock, zframe_data (identity), zframe_size (identity), ZMQ_SNDMORE) < 0)
+        return;
+    zmq_msg_t body;
+    if (sbuf->data && zmq_msg_init_data (&body, sbuf->data, sbuf->size, s_free_buffer, NULL) == 0) {
+        sbuf->data = NULL;          //  zmq owns it now
+        sbuf->size = sbuf->alloc = 0;
+        if (zmq_msg_send (&body, sock, 0) < 0)
+            zmq_msg_close (&body);
+    }
+    else
+        zmq_send (sock, "", 0, 0);
 }
 
 //  Sends {v, id, code, <field>: doc}. doc is borrowed.
@@ -413,10 +431,19 @@ s_apply_entry (s_self_t *self, cr_entry_t *e, bool publish)
     if (e->rv > self->res_mod_rv [ri])
         self->res_mod_rv [ri] = e->rv;
     if (e->deleted) {
+        //  The watch carries no previous value (half the traffic): the
+        //  DELETED event shows the cached last state at the deletion's
+        //  revision.
         cr_entry_t *old = cr_store_remove (self->store, e->key);
         cr_store_set_revision (self->store, e->rv);
-        if (publish)
-            s_publish (self, "DELETED", e, old ? old->node : e->node);
+        if (old && publish) {
+            char err [128];
+            cr_entry_t *gone = cr_entry_new (old->key, old->bytes, old->size, e->rv, old->create_rv,
+                                             err, sizeof (err));
+            if (gone)
+                s_publish (self, "DELETED", gone, gone->node);
+            cr_entry_destroy (&gone);
+        }
         cr_entry_destroy (&old);
         cr_entry_destroy (&e);
         return;
@@ -561,7 +588,11 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
     }
     s_key_hold (self, r, key);
     cr_write_t *w = cr_write_new (r, key, op, expect_rv, value, size);
-    zsock_send (self->committer, "sp", "WRITE", w);
+    //  Any committer will do: one write per key is in flight (s_keyq_t),
+    //  so two txns never race on a key of this broker. Two committers
+    //  keep etcd busy while the other batch is being built or answered.
+    zactor_t *committer = self->committers [self->next_committer++ % S_COMMITTERS];
+    zsock_send (committer, "sp", "WRITE", w);
 }
 
 //  Answers a request whose write is in the cache (or given up waiting).
@@ -1205,42 +1236,35 @@ s_list_matches (s_list_t *list, cr_entry_t *e)
     return true;
 }
 
-//  Takes entry into the page; returns false once the page is full (and
-//  remembers where the next one starts).
+//  Takes an entry read from etcd into the page (owning it); returns false
+//  once the page is full, remembering where the next one starts.
 static bool
-s_list_take (s_list_t *list, cr_entry_t *e, bool copy)
+s_list_take (s_list_t *list, cr_entry_t *e)
 {
     if (list->limit > 0 && (int64_t) zlistx_size (list->items) == list->limit) {
         cr_entry_t *last = (cr_entry_t *) zlistx_last (list->items);
         list->next_key = strdup (last->key);
-        if (!copy)
-            cr_entry_destroy (&e);
+        cr_entry_destroy (&e);
         return false;
-    }
-    if (copy) {
-        //  The page keeps its own copy: the cache may change under it.
-        cr_entry_t *c = (cr_entry_t *) zmalloc (sizeof (cr_entry_t));
-        c->key = strdup (e->key);
-        c->res = e->res;
-        c->ns = strdup (e->ns);
-        c->name = strdup (e->name);
-        c->rv = e->rv;
-        c->bytes = (char *) zmalloc (e->size);
-        memcpy (c->bytes, e->bytes, e->size);
-        c->size = e->size;
-        e = c;
     }
     zlistx_add_end (list->items, e);
     return true;
 }
 
 static void
-s_list_reply (s_self_t *self, s_request_t *r, s_list_t *list)
+s_list_reply (s_self_t *self, s_request_t *r, s_list_t *list, cr_entry_t **items, size_t count)
 {
     //  The stream position this list is consistent with.
     int64_t seq = list->node ? *s_node_seq (self, list->node) : self->res_seq [s_res_index (r->res)];
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
+    //  One allocation of the final size, rather than doubling to it.
+    size_t total = 1024 + (list->next_key ? 2 * strlen (list->next_key) : 0);
+    for (size_t i = 0; i < count; i++)
+        total += items [i]->size;
+    sbuf.data = (char *) malloc (total);
+    assert (sbuf.data);
+    sbuf.alloc = total;
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
     s_pack_header (&pk, json_object_get (r->req, "id"), 200, 3);
@@ -1271,10 +1295,9 @@ s_list_reply (s_self_t *self, s_request_t *r, s_list_t *list)
         free (token_raw);
     }
     cr_mpack_pack_str (&pk, "items");
-    msgpack_pack_array (&pk, zlistx_size (list->items));
-    for (cr_entry_t *e = (cr_entry_t *) zlistx_first (list->items); e;
-         e = (cr_entry_t *) zlistx_next (list->items))
-        msgpack_sbuffer_write (&sbuf, e->bytes, e->size);
+    msgpack_pack_array (&pk, count);
+    for (size_t i = 0; i < count; i++)
+        msgpack_sbuffer_write (&sbuf, items [i]->bytes, items [i]->size);
     s_send_buffer (self, r->identity, &sbuf);
     msgpack_sbuffer_destroy (&sbuf);
 }
@@ -1315,7 +1338,7 @@ s_on_range (s_self_t *self, cr_range_t *range)
         free (list->after);
         list->after = strdup (e->key);
         if (s_list_matches (list, e))
-            full = !s_list_take (list, e, false);
+            full = !s_list_take (list, e);
         else
             cr_entry_destroy (&e);
     }
@@ -1323,7 +1346,12 @@ s_on_range (s_self_t *self, cr_range_t *range)
     cr_range_destroy (&range);
     if (!full && more)
         return s_list_read_more (self, r);
-    s_list_reply (self, r, list);
+    size_t count = zlistx_size (list->items), i = 0;
+    cr_entry_t **items = (cr_entry_t **) zmalloc (sizeof (cr_entry_t *) * (count + 1));
+    for (cr_entry_t *it = (cr_entry_t *) zlistx_first (list->items); it; it = (cr_entry_t *) zlistx_next (list->items))
+        items [i++] = it;
+    s_list_reply (self, r, list, items, count);
+    free (items);
     s_request_destroy (self, &r);
 }
 
@@ -1384,13 +1412,20 @@ s_op_list (s_self_t *self, s_request_t *r)
         }
         free (prefix);
     }
-    size_t count = 0;
+    //  From the cache: entries are borrowed, the reply is built at once.
+    size_t count = 0, matched = 0;
     cr_entry_t **entries = cr_store_select (self->store, r->res, list->ns, list->after, &count);
-    for (size_t i = 0; i < count; i++)
-        if (s_list_matches (list, entries [i]) && !s_list_take (list, entries [i], true))
+    for (size_t i = 0; i < count; i++) {
+        if (!s_list_matches (list, entries [i]))
+            continue;
+        if (list->limit > 0 && (int64_t) matched == list->limit) {
+            list->next_key = strdup (entries [matched - 1]->key);
             break;
+        }
+        entries [matched++] = entries [i];
+    }
+    s_list_reply (self, r, list, entries, matched);
     free (entries);
-    s_list_reply (self, r, list);
     s_request_destroy (self, &r);
 }
 
@@ -2147,11 +2182,11 @@ s_on_watcher (s_self_t *self)
 }
 
 static void
-s_on_committer (s_self_t *self)
+s_on_committer (s_self_t *self, zactor_t *committer)
 {
     char *command = NULL;
     void *ptr = NULL;
-    if (zsock_recv (self->committer, "sp", &command, &ptr) == 0 && command && streq (command, "DONE"))
+    if (zsock_recv (committer, "sp", &command, &ptr) == 0 && command && streq (command, "DONE"))
         s_on_done (self, (cr_write_t *) ptr);
     zstr_free (&command);
 }
@@ -2217,18 +2252,23 @@ cr_broker_actor (zsock_t *pipe, void *args)
     self->watcher_args.endpoints = self->config->etcd_servers;
     self->watcher_args.prefix = "/registry/";
     self->watcher = zactor_new (cr_watcher_actor, &self->watcher_args);
-    self->committer_args.endpoints = self->config->etcd_servers;
-    self->committer_args.max_ops = self->config->max_txn_ops;
-    self->committer_args.compact_interval = self->config->compact_interval;
-    self->committer_args.compact_keep = 10000;
-    self->committer = zactor_new (cr_committer_actor, &self->committer_args);
+    for (size_t i = 0; i < S_COMMITTERS; i++) {
+        self->committer_args [i].endpoints = self->config->etcd_servers;
+        self->committer_args [i].max_ops = self->config->max_txn_ops;
+        //  One of them compacts etcd's history.
+        self->committer_args [i].compact_interval = i == 0 ? self->config->compact_interval : 0;
+        self->committer_args [i].compact_keep = 10000;
+        self->committers [i] = zactor_new (cr_committer_actor, &self->committer_args [i]);
+    }
     self->reader = zactor_new (cr_reader_actor, (void *) self->config->etcd_servers);
     zsock_signal (pipe, 0);
     zsys_info ("cr_broker: serving %s, events on %s, etcd %s%s", self->config->endpoint,
                self->config->pub_endpoint, self->config->etcd_servers,
                self->config->server_cert ? ", CurveZMQ on" : ", CurveZMQ OFF (insecure)");
 
-    zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->committer, self->reader, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->reader, NULL);
+    for (size_t i = 0; i < S_COMMITTERS; i++)
+        zpoller_add (poller, self->committers [i]);
     int64_t next_heartbeat = zclock_mono () + 1000, next_trim = 0;
     while (!self->terminated) {
         if (zclock_mono () >= next_heartbeat) {
@@ -2265,9 +2305,11 @@ cr_broker_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
         }
         else
-        if (which == self->committer) {
-            for (int i = 0; i < 1024 && (zsock_events (self->committer) & ZMQ_POLLIN); i++)
-                s_on_committer (self);
+        if (which) {
+            //  A committer: take every result it has.
+            zactor_t *committer = (zactor_t *) which;
+            for (int i = 0; i < 1024 && (zsock_events (zactor_sock (committer)) & ZMQ_POLLIN); i++)
+                s_on_committer (self, committer);
         }
         if (zlistx_size (self->waiting))
             s_flush_waiting (self);
@@ -2275,7 +2317,8 @@ cr_broker_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     cr_watcher_cancel (&self->watcher_args);
     zactor_destroy (&self->watcher);
-    zactor_destroy (&self->committer);
+    for (size_t i = 0; i < S_COMMITTERS; i++)
+        zactor_destroy (&self->committers [i]);
     zactor_destroy (&self->reader);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);

@@ -216,9 +216,9 @@ cr_etcd_watch (cr_etcd_t *self, const char *prefix, int64_t start_revision,
     self->cancel = 0;
     char *key = cr_etcd_b64 (prefix, strlen (prefix));
     char *end = cr_etcd_prefix_end (prefix);
-    json_t *body = json_pack ("{s:{s:s, s:s, s:s, s:b, s:b}}", "create_request",
+    json_t *body = json_pack ("{s:{s:s, s:s, s:s, s:b}}", "create_request",
                               "key", key, "range_end", end,
-                              "start_revision", "0", "progress_notify", 1, "prev_kv", 1);
+                              "start_revision", "0", "progress_notify", 1);
     char rev [32];
     snprintf (rev, sizeof (rev), "%" PRId64, start_revision);
     json_object_set_new (json_object_get (body, "create_request"), "start_revision", json_string (rev));

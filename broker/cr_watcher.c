@@ -128,8 +128,7 @@ s_on_result (json_t *result, void *arg)
             int64_t mod_rv = cr_etcd_int (kv, "mod_revision");
             cr_entry_t *e = NULL;
             if (deleted) {
-                json_t *prev = json_object_get (ev, "prev_kv");
-                e = cr_entry_from_kv (prev ? prev : kv, mod_rv, true);
+                e = cr_entry_from_kv (kv, mod_rv, true);
             }
             else
                 e = cr_entry_from_kv (kv, mod_rv, false);

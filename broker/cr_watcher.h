@@ -15,7 +15,7 @@ typedef struct {
 //    "RESET" <zlistx_t *entries> <int64 revision as string>: a full
 //          snapshot (at start, and after etcd compacted past the watch);
 //    "EVENTS" <zlistx_t *entries>: changes in order; deletions have
-//          entry->deleted set and carry the last object;
+//          entry->deleted set and no object (the broker's cache has it);
 //    "PROGRESS" <revision as string>: etcd is at least at this revision;
 //    "DOWN" <reason>: etcd is unreachable (it retries by itself).
 //  The receiver owns the lists (their destructor frees the entries).

@@ -174,12 +174,18 @@ cr_client_send (cr_client_t *self, json_t *request)
     return id;
 }
 
-json_t *
-cr_client_recv (cr_client_t *self, int timeout_ms)
+zframe_t *
+cr_client_recv_frame (cr_client_t *self, int timeout_ms)
 {
     assert (self);
     zsock_set_rcvtimeo (self->dealer, timeout_ms);
-    zframe_t *frame = zframe_recv (self->dealer);
+    return zframe_recv (self->dealer);
+}
+
+json_t *
+cr_client_recv (cr_client_t *self, int timeout_ms)
+{
+    zframe_t *frame = cr_client_recv_frame (self, timeout_ms);
     if (!frame)
         return NULL;
     json_t *reply = cr_mpack_decode (zframe_data (frame), zframe_size (frame), NULL, 0);

@@ -55,6 +55,11 @@ int64_t
 json_t *
     cr_client_recv (cr_client_t *self, int timeout_ms);
 
+//  Receives the next reply frame undecoded (caller destroys) within
+//  timeout_ms, or NULL: for callers that pass replies on as they are.
+zframe_t *
+    cr_client_recv_frame (cr_client_t *self, int timeout_ms);
+
 //  Builds a request map: op, resource, namespace, name (NULLs omitted).
 //  Caller owns.
 json_t *

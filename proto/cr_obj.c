@@ -199,14 +199,10 @@ cr_time_now_ms (void)
 char *
 cr_uid_new (void)
 {
+    //  libsodium's generator: seeded once from the kernel, then userspace
+    //  (a read of /dev/urandom per object cost 7% of the broker's time).
     unsigned char b [16];
-    FILE *f = fopen ("/dev/urandom", "rb");
-    if (!f || fread (b, 1, sizeof (b), f) != sizeof (b)) {
-        for (size_t i = 0; i < sizeof (b); i++)
-            b [i] = (unsigned char) randof (256);
-    }
-    if (f)
-        fclose (f);
+    randombytes_buf (b, sizeof (b));
     b [6] = (b [6] & 0x0f) | 0x40;
     b [8] = (b [8] & 0x3f) | 0x80;
     char *uid = (char *) zmalloc (37);

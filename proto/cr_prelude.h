@@ -41,6 +41,7 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <sodium.h>
 #include <yaml.h>
 
 #define CR_VERSION          "0.1.0"

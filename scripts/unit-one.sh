@@ -25,6 +25,6 @@ gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE 
     -fsanitize=address,undefined -fno-omit-frame-pointer \
     -I$top/proto -I$top/tests/unit -I$out \
     $core "$@" $top/tests/unit/${m}_test.c $top/tests/unit/runner.c \
-    $(pkg-config --cflags --libs libczmq libzmq jansson yaml-0.1 msgpack libcurl) -lm -lpthread \
+    $(pkg-config --cflags --libs libczmq libzmq jansson yaml-0.1 msgpack libcurl libsodium) -lm -lpthread \
     -o $out/corral-unit
 $out/corral-unit

@@ -292,8 +292,9 @@ def test_watch_from_older_than_the_ring_is_410_expired(cluster, c):
     since = last[n - 101]
     r = c.call("watch-from", "events", resourceVersion=str(since))
     assert r is not None and r["code"] == 200, r
-    #   (A txn commits many creates at one revision, in the order sent.)
+    #   (A txn commits many creates at one revision, in the order sent;
+    #   two txns can be in flight, so later requests may commit earlier.)
     want = [(v, "ring-%d" % k) for v, k in sorted((v, k) for k, v in last.items() if v > since)]
-    assert 0 < len(want) <= 100
+    assert 0 < len(want) < 1000
     assert [(e["rv"], e["object"]["metadata"]["name"]) for e in r["events"]] == want
     assert all(e["type"] == "ADDED" for e in r["events"])
