@@ -72,8 +72,9 @@ cr_ctl_new (const cr_command_t *command, cr_args_t *args, char **err)
     int64_t ms = 0;
     const char *timeout = cr_args_str (args, "request-timeout");
     if (cr_text_duration_ms (timeout, true, &ms) != 0 || ms < 0) {
-        *err = zsys_sprintf ("invalid timeout value: %s. Timeout must be a single integer in seconds, or an "
-                             "integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)", timeout);
+        //  client-go's ParseTimeout, word for word
+        *err = strdup ("Invalid timeout value. Timeout must be a single integer in seconds, or an integer "
+                       "followed by a corresponding time unit (e.g. 1s | 2m | 3h)");
         return NULL;
     }
     const char *ns = cr_args_str (args, "namespace");
@@ -267,6 +268,7 @@ cr_ctl_list (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const cha
         free (token);
         token = NULL;
         if (cr_reply_code (rep) != 200) {
+            cr_ctl_enhance_list_error (rep, res, label_selector, field_selector);
             if (reply)
                 *reply = rep;
             else
@@ -289,6 +291,56 @@ cr_ctl_list (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const cha
     }
     free (token);
     return items;
+}
+
+//  --------------------------------------------------------------------------
+//  A string quoted as Go's %q quotes it (caller frees).
+
+static char *
+s_go_quote (const char *text)
+{
+    cr_buf_t out = { 0 };
+    cr_buf_add (&out, "\"");
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        const char *escape = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" : *p == '\n' ? "\\n"
+                           : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
+        if (escape)
+            cr_buf_add (&out, escape);
+        else
+        if (*p < 0x20 || *p == 0x7f)
+            cr_buf_printf (&out, "\\x%02x", *p);
+        else
+            cr_buf_printf (&out, "%c", *p);
+    }
+    cr_buf_add (&out, "\"");
+    return cr_buf_take (&out);
+}
+
+void
+cr_ctl_enhance_list_error (json_t *reply, const cr_resource_t *res, const char *label_selector,
+                           const char *field_selector)
+{
+    int code = cr_reply_code (reply);
+    json_t *status = json_object_get (reply, "status");
+    if ((code != 400 && code != 404) || !json_is_object (status))
+        return;
+    const char *message = cr_str_or (cr_obj_str (status, "message"), cr_str_or (cr_reply_message (reply), ""));
+    //  The GroupVersionResource as Go prints it
+    char *subject = zsys_sprintf ("%s/%s, Resource=%s", res->group, res->version, res->plural);
+    char *text;
+    if ((!label_selector || !*label_selector) && (!field_selector || !*field_selector))
+        text = zsys_sprintf ("Unable to list \"%s\": %s", subject, message);
+    else {
+        char *labels_quoted = s_go_quote (label_selector ? label_selector : "");
+        char *fields_quoted = s_go_quote (field_selector ? field_selector : "");
+        text = zsys_sprintf ("Unable to find \"%s\" that match label selector %s, field selector %s: %s", subject,
+                             labels_quoted, fields_quoted, message);
+        free (labels_quoted);
+        free (fields_quoted);
+    }
+    json_object_set_new (status, "message", json_string (text));
+    free (text);
+    free (subject);
 }
 
 void

@@ -85,10 +85,20 @@ json_t *
 
 //  Lists objects (ns NULL: all namespaces), following continue tokens.
 //  Returns a new array of the items (apiVersion and kind filled in), or
-//  NULL with the failed reply in *reply (caller owns).
+//  NULL with the failed reply in *reply (caller owns), its message
+//  reworded by cr_ctl_enhance_list_error.
 json_t *
     cr_ctl_list (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const char *label_selector,
                  const char *field_selector, json_t **reply);
+
+//  Rewords the message of a failed list reply (400 or 404; others are
+//  left alone) in place as kubectl's EnhanceListError does: 'Unable to
+//  list "/v1, Resource=pods": <message>', or with a selector 'Unable to
+//  find "apps/v1, Resource=deployments" that match label selector
+//  "app=web", field selector "": <message>'.
+void
+    cr_ctl_enhance_list_error (json_t *reply, const cr_resource_t *res, const char *label_selector,
+                               const char *field_selector);
 
 //  Records an error for the end of the command: a failed reply (its
 //  Status) optionally in the context of a file operation ("creating",

@@ -290,7 +290,8 @@ cr_ctl_run_apply (cr_ctl_t *ctl)
             const char *last = cr_str_or (json_string_value (json_object_get (
                                cr_obj_get (current, "metadata.annotations"), S_LAST_APPLIED)), NULL);
             if (!last && dry_run != 1) {
-                char *ref = cr_target_ref (res, name);
+                //  kubectl names it as info.ObjectName(): "configmaps/x"
+                char *ref = zsys_sprintf ("%s/%s", res->plural, name);
                 fprintf (stderr, "Warning: resource %s is missing the %s annotation which is required by corralctl "
                          "apply. corralctl apply should only be used on resources created declaratively by either "
                          "corralctl create --save-config or corralctl apply. The missing annotation will be patched "

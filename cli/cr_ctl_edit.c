@@ -151,12 +151,16 @@ cr_ctl_resolve (cr_ctl_t *ctl, size_t nargs, const char **args)
                 json_decref (obj);
                 continue;
             }
-            const char *ns = cr_ctl_namespace_for (ctl, res, obj_ns);
+            //  A copy: setting metadata.namespace frees the string obj_ns
+            //  points to
+            const char *target_ns = cr_ctl_namespace_for (ctl, res, obj_ns);
+            char *ns = target_ns ? strdup (target_ns) : NULL;
             if (ns)
                 cr_obj_set_str (obj, "metadata.namespace", ns);
             else
                 cr_obj_del (obj, "metadata.namespace");
             s_entry (out, res, ns, name, source, obj);
+            free (ns);
             json_decref (obj);
         }
         json_decref (manifests);

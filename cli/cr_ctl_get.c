@@ -78,13 +78,11 @@ s_watch (cr_ctl_t *ctl, const cr_target_t *target, const cr_output_t *out, const
     const cr_resource_t *res = target->res;
     const char *labels = cr_args_str (args, "selector");
     const char *fields = cr_args_str (args, "field-selector");
-    char err [256];
+    char err [256] = "";
+    bool bad_selector = false;
     if (labels && *labels) {
         cr_selector_t *sel = cr_selector_parse (labels, err, sizeof (err));
-        if (!sel) {
-            fprintf (stderr, "error: %s\n", err);
-            return 1;
-        }
+        bad_selector = !sel;
         cr_selector_destroy (&sel);
     }
     char *field_text = NULL;
@@ -94,14 +92,22 @@ s_watch (cr_ctl_t *ctl, const cr_target_t *target, const cr_output_t *out, const
     else
     if (fields && *fields)
         field_text = strdup (fields);
-    if (field_text) {
+    if (field_text && !bad_selector) {
         cr_fieldsel_t *sel = cr_fieldsel_parse (res->plural, field_text, err, sizeof (err));
-        if (!sel) {
-            fprintf (stderr, "Error from server (BadRequest): %s\n", err);
-            free (field_text);
-            return 1;
-        }
+        bad_selector = !sel;
         cr_fieldsel_destroy (&sel);
+    }
+    if (bad_selector) {
+        //  What the broker would answer to the list kubectl starts with
+        json_t *reply = json_pack ("{s:i, s:{s:s, s:s, s:i}}", "code", 400, "status", "reason", "BadRequest",
+                                   "message", err, "code", 400);
+        cr_ctl_enhance_list_error (reply, res, labels, fields);
+        char *text = cr_ctl_reply_text (reply, NULL, NULL, true);
+        fprintf (stderr, "%s\n", text);
+        free (text);
+        json_decref (reply);
+        free (field_text);
+        return 1;
     }
     if (cr_ctl_connect (ctl) != 0) {
         free (field_text);
@@ -118,6 +124,7 @@ s_watch (cr_ctl_t *ctl, const cr_target_t *target, const cr_output_t *out, const
     if (!list) {
         cr_watch_destroy (&watch);
         if (failed) {
+            cr_ctl_enhance_list_error (failed, res, labels, fields);
             char *text = cr_ctl_reply_text (failed, NULL, NULL, true);
             fprintf (stderr, "%s\n", text);
             free (text);
@@ -313,8 +320,10 @@ cr_ctl_run_get (cr_ctl_t *ctl)
             return 1;
         }
         if (zlistx_size (targets) == 0) {
-            fprintf (stderr, "error: you must specify the type of resource to get. Use \"corralctl api-resources\" "
-                     "for a complete list of supported resources.\n");
+            //  kubectl's hint, then its usage error
+            fprintf (stderr, "You must specify the type of resource to get. Use \"corralctl api-resources\" for a "
+                     "complete list of supported resources.\n\nerror: Required resource not specified.\n"
+                     "See 'corralctl get -h' for help and examples\n");
             zlistx_destroy (&targets);
             json_decref (fetch);
             cr_print_reset (&out);

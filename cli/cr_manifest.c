@@ -3,7 +3,9 @@
 
     kubectl's FilenameOptions: a path is a file, a directory of
     manifests, or "-". Documents are YAML or JSON (JSON being YAML, both
-    go through cr_yaml); List documents are flattened so that every
+    go through cr_yaml; a text starting with '{' may hold several JSON
+    objects one after the other, as kubectl's json.Decoder reads them,
+    which jansson splits); List documents are flattened so that every
     command sees plain objects, each tagged with the file it came from
     for kubectl's 'error when creating "f.yaml": ...' messages.
 
@@ -69,13 +71,74 @@ s_add_doc (json_t *out, json_t *doc, const char *source, int depth, char **err)
     return 0;
 }
 
+//  --------------------------------------------------------------------------
+//  kubectl reads a text that starts with '{' as a stream of JSON values
+//  (Go's json.Decoder), so a file may hold several objects one after the
+//  other; YAML would refuse the second one. Returns the documents (a new
+//  array) when the text is such a stream of more than one value, NULL
+//  when it is not (then it is parsed as YAML), or NULL with *err when a
+//  value after the first does not parse.
+
+static json_t *
+s_json_stream (const char *text, size_t size, const char *source, char **err)
+{
+    size_t at = 0;
+    while (at < size && isspace ((unsigned char) text [at]))
+        at++;
+    if (at == size || text [at] != '{')
+        return NULL;
+    json_t *docs = json_array ();
+    size_t count = 0;
+    while (at < size) {
+        json_error_t jerr;
+        json_t *value = json_loadb (text + at, size - at, JSON_DISABLE_EOF_CHECK, &jerr);
+        if (!value) {
+            if (count > 0) {
+                //  Lines of the whole text, not of this value
+                int line = jerr.line;
+                for (size_t i = 0; i < at; i++)
+                    if (text [i] == '\n')
+                        line++;
+                *err = zsys_sprintf ("error parsing %s: line %d: %s", source, line, jerr.text);
+            }
+            json_decref (docs);
+            return NULL;
+        }
+        json_decref (value);
+        size_t used = jerr.position > 0 ? (size_t) jerr.position : size - at;
+        //  Typed as every manifest is (go-yaml v2), JSON being YAML
+        char perr [512];
+        json_t *parsed = cr_yaml_parse (text + at, used, perr, sizeof (perr));
+        if (!parsed) {
+            *err = zsys_sprintf ("error parsing %s: %s", source, perr);
+            json_decref (docs);
+            return NULL;
+        }
+        json_array_extend (docs, parsed);
+        json_decref (parsed);
+        count++;
+        at += used;
+        while (at < size && isspace ((unsigned char) text [at]))
+            at++;
+    }
+    if (count < 2) {
+        json_decref (docs);
+        return NULL;
+    }
+    return docs;
+}
+
 json_t *
 cr_manifest_parse (const char *text, size_t size, const char *source, char **err)
 {
     assert (text && source && err);
     *err = NULL;
+    json_t *docs = s_json_stream (text, size, source, err);
+    if (!docs && *err)
+        return NULL;
     char perr [512];
-    json_t *docs = cr_yaml_parse (text, size, perr, sizeof (perr));
+    if (!docs)
+        docs = cr_yaml_parse (text, size, perr, sizeof (perr));
     if (!docs) {
         *err = zsys_sprintf ("error parsing %s: %s", source, perr);
         return NULL;

@@ -6,7 +6,8 @@
 #define CR_MANIFEST_H_INCLUDED
 
 //  Loads every object named by the -f values in paths (npaths of them):
-//  a file (YAML or JSON, several documents separated by "---"), a
+//  a file (YAML or JSON, several documents separated by "---", or JSON
+//  objects one after the other as kubectl reads them), a
 //  directory (its *.yaml, *.yml and *.json files in name order; with
 //  recursive, its subdirectories too) or "-" for stdin. A List (kind
 //  "List" or any "<Kind>List" with items) gives its items. Returns a

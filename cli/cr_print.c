@@ -123,7 +123,8 @@ cr_print_doc (const cr_output_t *out, const json_t *doc, char **err)
         char message [512] = "";
         char *text = cr_jsonpath_eval (out->template_text, doc, message, sizeof (message));
         if (!text) {
-            *err = zsys_sprintf ("error parsing jsonpath %s, %s", out->template_text, message);
+            //  cr_jsonpath's message is kubectl's whole text already
+            *err = strdup (message);
             return NULL;
         }
         return text;
