@@ -159,16 +159,18 @@ s_pod (int i)
                       "resources", "requests", "cpu", "100m", "memory", "32Mi");
 }
 
+//  A field of /proc/PID/status in KiB ("VmRSS", "RssAnon"), or -1.
 static long
-s_rss_kib (int pid)
+s_status_kib (int pid, const char *field)
 {
-    char path [64];
+    char path [64], key [32];
     snprintf (path, sizeof (path), "/proc/%d/status", pid);
+    snprintf (key, sizeof (key), "%s:", field);
     char *text = cr_file_read (path, NULL);
     long kib = -1;
-    char *p = text ? strstr (text, "VmRSS:") : NULL;
+    char *p = text ? strstr (text, key) : NULL;
     if (p)
-        kib = strtol (p + 6, NULL, 10);
+        kib = strtol (p + strlen (key), NULL, 10);
     free (text);
     return kib;
 }
@@ -248,6 +250,11 @@ main (int argc, char **argv)
     double create_p50 = s_pct (lat, (size_t) pods, 0.50), create_p99 = s_pct (lat, (size_t) pods, 0.99);
     free (sent);
     free (lat);
+    //  Footprint with every pod stored, once the broker has been idle a
+    //  moment (it returns freed pages to the system when idle).
+    zclock_sleep (11000);
+    long rss = broker_pid ? s_status_kib (broker_pid, "VmRSS") : -1;
+    long anon = broker_pid ? s_status_kib (broker_pid, "RssAnon") : -1;
 
     //  Lists of every pod: the reply received (raw), and decoded too.
     double list_lat [20], raw_lat [20];
@@ -268,7 +275,6 @@ main (int argc, char **argv)
     }
     double list_p50 = s_pct (list_lat, 20, 0.5), list_p99 = s_pct (list_lat, 20, 0.99);
     double raw_p50 = s_pct (raw_lat, 20, 0.5), raw_p99 = s_pct (raw_lat, 20, 0.99);
-    long rss = broker_pid ? s_rss_kib (broker_pid) : -1;
 
     //  Watch delivery.
     zsock_t *sub = zsock_new (ZMQ_SUB);
@@ -346,7 +352,8 @@ main (int argc, char **argv)
     printf ("| watch: update sent -> event received (%d updates) | p50 %.2f ms, p99 %.2f ms |\n", got, ev_p50, ev_p99);
     printf ("| watch: update sent -> reply received | p50 %.2f ms, p99 %.2f ms |\n", ack_p50, ack_p99);
     if (rss >= 0)
-        printf ("| broker RSS with %d pods | %.1f MiB |\n", pods, rss / 1024.0);
+        printf ("| broker RSS with %d pods stored, idle | %.1f MiB (anonymous %.1f MiB, the rest shared library pages) |\n",
+                pods, rss / 1024.0, anon / 1024.0);
     cr_client_destroy (&client);
     cr_config_destroy (&config);
     curl_global_cleanup ();

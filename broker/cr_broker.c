@@ -37,7 +37,7 @@
 */
 #include "broker_classes.h"
 
-#define S_RING_SIZE     8192        //  Recent events kept for watch-from
+#define S_RING_SIZE     4096        //  Recent events kept for watch-from
 #define S_WAIT_LIMIT_MS 5000        //  Longest wait for the watch to catch up
 #define S_MAX_RETRIES   8           //  Retries of a broker-chosen precondition
 #define S_COMMITTERS    2           //  Txns in flight to etcd at once
@@ -599,6 +599,20 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
 static void
 s_complete (s_self_t *self, s_request_t *r)
 {
+    //  The cache holds exactly what was written, already encoded.
+    cr_entry_t *e = r->key && r->identity ? cr_store_get (self->store, r->key) : NULL;
+    if (e && e->rv == r->commit_rv && e->bytes) {
+        msgpack_sbuffer sbuf;
+        msgpack_sbuffer_init (&sbuf);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+        s_pack_header (&pk, json_object_get (r->req, "id"), r->ok_code, 1);
+        cr_mpack_pack_str (&pk, "object");
+        msgpack_sbuffer_write (&sbuf, e->bytes, e->size);
+        s_send_buffer (self, r->identity, &sbuf);
+        msgpack_sbuffer_destroy (&sbuf);
+        return s_request_destroy (self, &r);
+    }
     if (r->obj) {
         char rv [32];
         snprintf (rv, sizeof (rv), "%" PRId64, r->commit_rv);
@@ -996,10 +1010,7 @@ s_check_namespace (s_self_t *self, s_request_t *r, const char *ns, bool creating
         return -1;
     }
     if (creating) {
-        json_t *nsobj = cr_entry_object (e);
-        bool terminating = cr_obj_get (nsobj, "metadata.deletionTimestamp") != NULL;
-        json_decref (nsobj);
-        if (terminating) {
+        if (e->deleting) {
             s_failf (self, r, CR_E_FORBIDDEN, "%s \"%s\" is forbidden: unable to create new content in "
                      "namespace %s because it is being terminated", cr_resource_qualified (r->res),
                      cr_str_or (s_req_str (r, "name"), ""), ns);
@@ -1777,10 +1788,7 @@ s_finalize_namespaces (s_self_t *self)
     size_t n = 0;
     cr_entry_t **namespaces = cr_store_select (self->store, nsres, NULL, NULL, &n);
     for (size_t i = 0; i < n; i++) {
-        json_t *nsobj = cr_entry_object (namespaces [i]);
-        bool terminating = cr_obj_get (nsobj, "metadata.deletionTimestamp") != NULL;
-        json_decref (nsobj);
-        if (!terminating || zhashx_lookup (self->keys, namespaces [i]->key))
+        if (!namespaces [i]->deleting || zhashx_lookup (self->keys, namespaces [i]->key))
             continue;
         size_t left = 0;
         for (size_t j = 0; j < cr_resource_count (); j++) {
@@ -1791,13 +1799,8 @@ s_finalize_namespaces (s_self_t *self)
             cr_entry_t **entries = cr_store_select (self->store, res, namespaces [i]->name, NULL, &m);
             for (size_t k = 0; k < m; k++) {
                 left++;
-                if (zhashx_lookup (self->keys, entries [k]->key))
-                    continue;       //  A write to it is in flight
-                json_t *obj = cr_entry_object (entries [k]);
-                bool deleting = cr_obj_get (obj, "metadata.deletionTimestamp") != NULL;
-                json_decref (obj);
-                if (deleting)
-                    continue;
+                if (zhashx_lookup (self->keys, entries [k]->key) || entries [k]->deleting)
+                    continue;       //  A write is in flight, or it is going
                 json_t *req = json_pack ("{s:s, s:s, s:s, s:s}", "op", "delete", "resource", res->plural,
                                          "namespace", entries [k]->ns, "name", entries [k]->name);
                 s_handle (self, s_request_new (NULL, req));

@@ -117,6 +117,8 @@ s_stamp (cr_entry_t *self, const char *value, size_t size, char *err, size_t err
                     cr_mpack_pack_str (&pk, rv);
                 else
                     msgpack_pack_object (&pk, *mv);
+                if (s_key_is (mk, "deletionTimestamp") && mv->type != MSGPACK_OBJECT_NIL)
+                    self->deleting = true;
                 if (s_key_is (mk, "labels") && mv->type == MSGPACK_OBJECT_MAP && mv->via.map.size) {
                     self->labels = cr_mpack_object_to_json (mv, err, errlen);
                     if (!self->labels)

@@ -19,6 +19,7 @@ typedef struct {
     json_t *labels;             //  metadata.labels (NULL if none)
     char *node;                 //  Pods: spec.nodeName, else NULL
     bool deleted;               //  Events only: this is a deletion
+    bool deleting;              //  metadata.deletionTimestamp is set
 } cr_entry_t;
 
 typedef struct _cr_store_t cr_store_t;
