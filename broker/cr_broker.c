@@ -371,50 +371,43 @@ s_publish (s_self_t *self, const char *type, const cr_entry_t *e, const char *ol
     }
 }
 
-//  Sends the SYNC heartbeat of every stream: its current sequence number,
-//  so that a subscriber notices a lost event even when nothing follows.
+//  Publishes one stream's SYNC heartbeat: its current sequence number.
+static void
+s_send_sync (s_self_t *self, const char *topic, int64_t seq, const char *field, const char *value)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 4);
+    cr_mpack_pack_str (&pk, "type");
+    cr_mpack_pack_str (&pk, "SYNC");
+    cr_mpack_pack_str (&pk, "seq");
+    msgpack_pack_int64 (&pk, seq);
+    cr_mpack_pack_str (&pk, "epoch");
+    cr_mpack_pack_str (&pk, self->epoch);
+    cr_mpack_pack_str (&pk, field);
+    cr_mpack_pack_str (&pk, value);
+    s_send_event (self, topic, &sbuf);
+    msgpack_sbuffer_destroy (&sbuf);
+}
+
+//  Sends the SYNC heartbeat of every stream, so that a subscriber notices
+//  a lost event even when nothing follows it.
 static void
 s_heartbeat (s_self_t *self)
 {
     for (size_t i = 0; i < cr_resource_count (); i++) {
-        msgpack_sbuffer sbuf;
-        msgpack_sbuffer_init (&sbuf);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 4);
-        cr_mpack_pack_str (&pk, "type");
-        cr_mpack_pack_str (&pk, "SYNC");
-        cr_mpack_pack_str (&pk, "seq");
-        msgpack_pack_int64 (&pk, self->res_seq [i]);
-        cr_mpack_pack_str (&pk, "epoch");
-        cr_mpack_pack_str (&pk, self->epoch);
-        cr_mpack_pack_str (&pk, "resource");
-        cr_mpack_pack_str (&pk, cr_resource_at (i)->plural);
         char *topic = zsys_sprintf ("%s/", cr_resource_at (i)->plural);
-        s_send_event (self, topic, &sbuf);
+        s_send_sync (self, topic, self->res_seq [i], "resource", cr_resource_at (i)->plural);
         zstr_free (&topic);
-        msgpack_sbuffer_destroy (&sbuf);
     }
     for (int64_t *seq = (int64_t *) zhashx_first (self->node_seq); seq;
          seq = (int64_t *) zhashx_next (self->node_seq)) {
         const char *node = (const char *) zhashx_cursor (self->node_seq);
-        msgpack_sbuffer sbuf;
-        msgpack_sbuffer_init (&sbuf);
-        msgpack_packer pk;
-        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-        msgpack_pack_map (&pk, 4);
-        cr_mpack_pack_str (&pk, "type");
-        cr_mpack_pack_str (&pk, "SYNC");
-        cr_mpack_pack_str (&pk, "seq");
-        msgpack_pack_int64 (&pk, *seq);
-        cr_mpack_pack_str (&pk, "epoch");
-        cr_mpack_pack_str (&pk, self->epoch);
-        cr_mpack_pack_str (&pk, "node");
-        cr_mpack_pack_str (&pk, node);
         char *topic = zsys_sprintf ("node/%s/pods/", node);
-        s_send_event (self, topic, &sbuf);
+        s_send_sync (self, topic, *seq, "node", node);
         zstr_free (&topic);
-        msgpack_sbuffer_destroy (&sbuf);
     }
 }
 
