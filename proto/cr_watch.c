@@ -37,6 +37,14 @@ struct _cr_watch_t {
     bool started;
 };
 
+//  zlistx destructors take the address of the item.
+static void
+s_json_destroy (void **item)
+{
+    json_decref ((json_t *) *item);
+    *item = NULL;
+}
+
 static char *
 s_obj_key (const json_t *obj)
 {
@@ -77,7 +85,7 @@ cr_watch_new (const cr_config_t *config, cr_client_t *client, const char *resour
     self->known = zhashx_new ();
     zhashx_set_destructor (self->known, (zhashx_destructor_fn *) zstr_free);
     self->pending = zlistx_new ();
-    zlistx_set_destructor (self->pending, (zlistx_destructor_fn *) json_decref);
+    zlistx_set_destructor (self->pending, s_json_destroy);
     self->sub = zsock_new (ZMQ_SUB);
     zsock_set_rcvhwm (self->sub, 100000);
     if (config->cert && config->server_key) {
