@@ -1,0 +1,33 @@
+/*  =========================================================================
+    nodes_classes.h - private header of corral-node
+
+    The only header nodes/ sources include: libcorral, the few system
+    headers only the node agent needs, and the nodes/ class headers.
+    Internal functions shared across the folder are named cr__<what> and
+    declared here.
+    =========================================================================
+*/
+#ifndef NODES_CLASSES_H_INCLUDED
+#define NODES_CLASSES_H_INCLUDED
+
+#include "libcorral.h"
+#include <ftw.h>
+#include <poll.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include "cr_runtime.h"
+#include "cr_nodeinfo.h"
+#include "cr_podnet.h"
+#include "cr_image.h"
+#include "cr_agent.h"
+
+#endif
