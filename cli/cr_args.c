@@ -246,15 +246,36 @@ cr_args_npos (const cr_args_t *self)
     return zlistx_size (self->positional);
 }
 
-const char *
-cr_args_pos (const cr_args_t *self, size_t index)
+//  --------------------------------------------------------------------------
+//  The index-th string of a list, or NULL.
+
+static const char *
+s_nth (zlistx_t *list, size_t index)
 {
     size_t i = 0;
-    for (const char *p = (const char *) zlistx_first (self->positional); p;
-         p = (const char *) zlistx_next (self->positional), i++)
+    for (const char *p = (const char *) zlistx_first (list); p; p = (const char *) zlistx_next (list), i++)
         if (i == index)
             return p;
     return NULL;
+}
+
+const char *
+cr_args_pos (const cr_args_t *self, size_t index)
+{
+    return s_nth (self->positional, index);
+}
+
+const char **
+cr_args_positional (const cr_args_t *self, size_t *n)
+{
+    *n = zlistx_size (self->positional);
+    const char **list = (const char **) calloc (*n + 1, sizeof (char *));
+    assert (list);
+    size_t i = 0;
+    for (const char *p = (const char *) zlistx_first (self->positional); p && i < *n;
+         p = (const char *) zlistx_next (self->positional))
+        list [i++] = p;
+    return list;
 }
 
 bool
@@ -300,14 +321,7 @@ const char *
 cr_args_at (const cr_args_t *self, const char *name, size_t index)
 {
     s_slot_t *slot = s_find (self, name, 0);
-    if (!slot)
-        return NULL;
-    size_t i = 0;
-    for (const char *p = (const char *) zlistx_first (slot->values); p;
-         p = (const char *) zlistx_next (slot->values), i++)
-        if (i == index)
-            return p;
-    return NULL;
+    return slot ? s_nth (slot->values, index) : NULL;
 }
 
 void

@@ -42,6 +42,11 @@ size_t
 const char *
     cr_args_pos (const cr_args_t *self, size_t index);
 
+//  All positional arguments as an array of *n borrowed strings, NULL
+//  after the last (caller frees the array, not the strings).
+const char **
+    cr_args_positional (const cr_args_t *self, size_t *n);
+
 //  True if the flag was given on the command line.
 bool
     cr_args_given (const cr_args_t *self, const char *name);

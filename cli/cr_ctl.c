@@ -211,11 +211,8 @@ cr_ctl_call (cr_ctl_t *self, json_t *request)
     return reply;
 }
 
-//  --------------------------------------------------------------------------
-//  Fills in apiVersion and kind, which list items may lack.
-
-static void
-s_typed (const cr_resource_t *res, json_t *obj)
+void
+cr_ctl_typed (const cr_resource_t *res, json_t *obj)
 {
     if (!json_is_object (obj))
         return;
@@ -240,9 +237,21 @@ cr_ctl_get (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const char
     }
     json_t *obj = json_incref (json_object_get (rep, "object"));
     json_decref (rep);
-    s_typed (res, obj);
+    cr_ctl_typed (res, obj);
     if (reply)
         *reply = NULL;
+    return obj;
+}
+
+json_t *
+cr_ctl_get_or_fail (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const char *name,
+                    const char *action, const char *source)
+{
+    json_t *reply = NULL;
+    json_t *obj = cr_ctl_get (self, res, ns, name, &reply);
+    if (!obj)
+        cr_ctl_fail_reply (self, reply, action, source);
+    json_decref (reply);
     return obj;
 }
 
@@ -279,7 +288,7 @@ cr_ctl_list (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const cha
         size_t i;
         json_t *item;
         json_array_foreach (cr_obj_get (rep, "object.items"), i, item) {
-            s_typed (res, item);
+            cr_ctl_typed (res, item);
             json_array_append (items, item);
         }
         const char *next = cr_obj_str (rep, "object.metadata.continue");
@@ -291,29 +300,6 @@ cr_ctl_list (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const cha
     }
     free (token);
     return items;
-}
-
-//  --------------------------------------------------------------------------
-//  A string quoted as Go's %q quotes it (caller frees).
-
-static char *
-s_go_quote (const char *text)
-{
-    cr_buf_t out = { 0 };
-    cr_buf_add (&out, "\"");
-    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
-        const char *escape = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" : *p == '\n' ? "\\n"
-                           : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
-        if (escape)
-            cr_buf_add (&out, escape);
-        else
-        if (*p < 0x20 || *p == 0x7f)
-            cr_buf_printf (&out, "\\x%02x", *p);
-        else
-            cr_buf_printf (&out, "%c", *p);
-    }
-    cr_buf_add (&out, "\"");
-    return cr_buf_take (&out);
 }
 
 void
@@ -331,8 +317,8 @@ cr_ctl_enhance_list_error (json_t *reply, const cr_resource_t *res, const char *
     if ((!label_selector || !*label_selector) && (!field_selector || !*field_selector))
         text = zsys_sprintf ("Unable to list \"%s\": %s", subject, message);
     else {
-        char *labels_quoted = s_go_quote (label_selector ? label_selector : "");
-        char *fields_quoted = s_go_quote (field_selector ? field_selector : "");
+        char *labels_quoted = cr_jsonpath_quote (label_selector);
+        char *fields_quoted = cr_jsonpath_quote (field_selector);
         text = zsys_sprintf ("Unable to find \"%s\" that match label selector %s, field selector %s: %s", subject,
                              labels_quoted, fields_quoted, message);
         free (labels_quoted);
@@ -356,14 +342,13 @@ cr_ctl_fail_reply (cr_ctl_t *self, const json_t *reply, const char *action, cons
 void
 cr_ctl_fail (cr_ctl_t *self, const char *format, ...)
 {
+    cr_buf_t text = { 0 };
     va_list args;
     va_start (args, format);
-    char *text = NULL;
-    int n = vasprintf (&text, format, args);
+    cr_buf_vprintf (&text, format, args);
     va_end (args);
-    assert (n >= 0 && text);
     s_error_t *e = (s_error_t *) zmalloc (sizeof (s_error_t));
-    e->text = text;
+    e->text = cr_buf_take (&text);
     zlistx_add_end (self->errors, e);
 }
 
@@ -391,7 +376,7 @@ cr_ctl_reply_text (const json_t *reply, const char *action, const char *source, 
         const char *name = cr_str_or (cr_obj_str (details, "name"), "");
         if (*kind || *name) {
             json_t *name_value = json_string (name);
-            char *quoted = cr_text_json (name_value, 0);
+            char *quoted = cr_jsonpath_marshal (name_value, 0);
             json_decref (name_value);
             cr_buf_printf (&out, "The %s %s is invalid", kind, quoted);
             free (quoted);
@@ -458,21 +443,39 @@ cr_ctl_finish (cr_ctl_t *self)
     return 1;
 }
 
+int
+cr_ctl_output (cr_ctl_t *self, cr_output_t *out)
+{
+    char *err = NULL;
+    if (cr_print_parse (cr_args_str (self->args, "output"), false, out, &err) != 0) {
+        fprintf (stderr, "error: %s\n", err);
+        free (err);
+        return -1;
+    }
+    return 0;
+}
+
+void
+cr_ctl_print_doc (cr_ctl_t *self, const cr_output_t *out, const json_t *doc)
+{
+    char *err = NULL;
+    char *text = cr_print_doc (out, doc, &err);
+    if (text) {
+        fputs (text, stdout);
+        free (text);
+    }
+    else {
+        cr_ctl_fail (self, "%s", err);
+        free (err);
+    }
+}
+
 void
 cr_ctl_print_op (cr_ctl_t *self, const cr_output_t *out, const cr_resource_t *res, const char *name,
                  const json_t *obj, const char *op)
 {
     if (out && out->kind != CR_OUT_TABLE && out->kind != CR_OUT_WIDE && out->kind != CR_OUT_NAME && obj) {
-        char *err = NULL;
-        char *text = cr_print_doc (out, obj, &err);
-        if (text) {
-            fputs (text, stdout);
-            free (text);
-        }
-        else {
-            cr_ctl_fail (self, "%s", err);
-            free (err);
-        }
+        cr_ctl_print_doc (self, out, obj);
         fflush (stdout);
         return;
     }

@@ -83,6 +83,18 @@ json_t *
 json_t *
     cr_ctl_get (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const char *name, json_t **reply);
 
+//  Gets one object as cr_ctl_get does; when that fails, records the
+//  failed reply (cr_ctl_fail_reply with action and source, which may be
+//  NULL) and returns NULL.
+json_t *
+    cr_ctl_get_or_fail (cr_ctl_t *self, const cr_resource_t *res, const char *ns, const char *name,
+                        const char *action, const char *source);
+
+//  Fills in an object's apiVersion and kind from res where they are
+//  missing (list items and some write replies lack them).
+void
+    cr_ctl_typed (const cr_resource_t *res, json_t *obj);
+
 //  Lists objects (ns NULL: all namespaces), following continue tokens.
 //  Returns a new array of the items (apiVersion and kind filled in), or
 //  NULL with the failed reply in *reply (caller owns), its message
@@ -118,6 +130,16 @@ size_t
 //  returns the exit code (0 without errors, else 1).
 int
     cr_ctl_finish (cr_ctl_t *self);
+
+//  Parses the -o flag of a write command (no wide) into out. Returns 0,
+//  or -1 after printing kubectl's error.
+int
+    cr_ctl_output (cr_ctl_t *self, cr_output_t *out);
+
+//  Prints a document in the -o format of out (json, yaml, jsonpath), or
+//  records the error when it cannot be rendered.
+void
+    cr_ctl_print_doc (cr_ctl_t *self, const cr_output_t *out, const json_t *doc);
 
 //  Prints the outcome of a write as kubectl does: "pod/web created"
 //  (op "created"), or the kind/name alone for -o name, or the returned

@@ -127,6 +127,25 @@ s_entries (cr_ctl_t *ctl, const char *verb)
 }
 
 //  --------------------------------------------------------------------------
+//  The start of create, apply and replace: -o into out, --dry-run into
+//  *dry_run (when not NULL) and the -f entries. Returns the entries
+//  (caller owns), or NULL after printing the error (out is then reset).
+
+static json_t *
+s_start (cr_ctl_t *ctl, const char *verb, cr_output_t *out, int *dry_run)
+{
+    if (cr_ctl_output (ctl, out) != 0)
+        return NULL;
+    int mode = dry_run ? s_dry_run (ctl) : 0;
+    if (dry_run)
+        *dry_run = mode;
+    json_t *entries = mode < 0 ? NULL : s_entries (ctl, verb);
+    if (!entries)
+        cr_print_reset (out);
+    return entries;
+}
+
+//  --------------------------------------------------------------------------
 //  Sends a create. Returns the reply (caller owns).
 
 static json_t *
@@ -145,18 +164,10 @@ int
 cr_ctl_run_create (cr_ctl_t *ctl)
 {
     cr_output_t out;
-    char *err = NULL;
-    if (cr_print_parse (cr_args_str (cr_ctl_args (ctl), "output"), false, &out, &err) != 0) {
-        fprintf (stderr, "error: %s\n", err);
-        free (err);
+    int dry_run;
+    json_t *entries = s_start (ctl, "create", &out, &dry_run);
+    if (!entries)
         return 1;
-    }
-    int dry_run = s_dry_run (ctl);
-    json_t *entries = dry_run < 0 ? NULL : s_entries (ctl, "create");
-    if (!entries) {
-        cr_print_reset (&out);
-        return 1;
-    }
     size_t i;
     json_t *entry;
     json_array_foreach (entries, i, entry) {
@@ -187,6 +198,20 @@ cr_ctl_run_create (cr_ctl_t *ctl)
 }
 
 //  --------------------------------------------------------------------------
+//  kubectl's description of an object in apply errors (resource.Info's
+//  String()): 'Resource: "apps/v1, Resource=deployments",
+//  GroupVersionKind: "apps/v1, Kind=Deployment"' and its name and
+//  namespace on a second line. Caller frees.
+
+static char *
+s_object_info (const cr_resource_t *res, const char *name, const char *ns)
+{
+    return zsys_sprintf ("Resource: \"%s/%s, Resource=%s\", GroupVersionKind: \"%s/%s, Kind=%s\"\n"
+                         "Name: \"%s\", Namespace: \"%s\"", res->group, res->version, res->plural,
+                         res->group, res->version, res->kind, name, cr_str_or (ns, ""));
+}
+
+//  --------------------------------------------------------------------------
 //  Records a failed apply patch the way kubectl words it.
 
 static void
@@ -201,13 +226,12 @@ s_patch_failed (cr_ctl_t *ctl, const cr_resource_t *res, const char *ns, const c
         json_object_set_new (status, "message", json_string (message));
         free (message);
     }
-    char *patch_text = cr_text_json (patch, 0);
-    char *action = zsys_sprintf ("applying patch:\n%s\nto:\nResource: \"%s%s%s, Resource=%s\", "
-                                 "GroupVersionKind: \"%s%s%s, Kind=%s\"\nName: \"%s\", Namespace: \"%s\"\nfor:",
-                                 patch_text, res->group, "/", res->version, res->plural, res->group, "/",
-                                 res->version, res->kind, name, cr_str_or (ns, ""));
+    char *patch_text = cr_jsonpath_marshal (patch, 0);
+    char *info = s_object_info (res, name, ns);
+    char *action = zsys_sprintf ("applying patch:\n%s\nto:\n%s\nfor:", patch_text, info);
     cr_ctl_fail_reply (ctl, copy, action, source);
     free (action);
+    free (info);
     free (patch_text);
     json_decref (copy);
 }
@@ -216,18 +240,10 @@ int
 cr_ctl_run_apply (cr_ctl_t *ctl)
 {
     cr_output_t out;
-    char *err = NULL;
-    if (cr_print_parse (cr_args_str (cr_ctl_args (ctl), "output"), false, &out, &err) != 0) {
-        fprintf (stderr, "error: %s\n", err);
-        free (err);
+    int dry_run;
+    json_t *entries = s_start (ctl, "apply", &out, &dry_run);
+    if (!entries)
         return 1;
-    }
-    int dry_run = s_dry_run (ctl);
-    json_t *entries = dry_run < 0 ? NULL : s_entries (ctl, "apply");
-    if (!entries) {
-        cr_print_reset (&out);
-        return 1;
-    }
     const char *suffix = dry_run == 1 ? " (dry run)" : dry_run == 2 ? " (server dry run)" : "";
     size_t i;
     json_t *entry;
@@ -241,11 +257,12 @@ cr_ctl_run_apply (cr_ctl_t *ctl)
             const char *generate = cr_obj_str (modified, "metadata.generateName");
             if (generate && *generate)
                 cr_ctl_fail (ctl, "from %s: cannot use generate name with apply", generate);
-            else
-                cr_ctl_fail (ctl, "error when retrieving current configuration of:\nResource: \"%s%s%s, Resource=%s\", "
-                             "GroupVersionKind: \"%s%s%s, Kind=%s\"\nName: \"\", Namespace: \"%s\"\nfrom server "
-                             "for: \"%s\": resource name may not be empty", res->group, "/", res->version,
-                             res->plural, res->group, "/", res->version, res->kind, cr_str_or (ns, ""), source);
+            else {
+                char *info = s_object_info (res, "", ns);
+                cr_ctl_fail (ctl, "error when retrieving current configuration of:\n%s\nfrom server for: \"%s\": "
+                             "resource name may not be empty", info, source);
+                free (info);
+            }
             continue;
         }
         cr_manifest_annotate (modified);
@@ -279,12 +296,11 @@ cr_ctl_run_apply (cr_ctl_t *ctl)
         }
         else
         if (!current) {
-            char *action = zsys_sprintf ("retrieving current configuration of:\nResource: \"%s%s%s, Resource=%s\", "
-                                         "GroupVersionKind: \"%s%s%s, Kind=%s\"\nName: \"%s\", Namespace: \"%s\"\n"
-                                         "from server for:", res->group, "/", res->version, res->plural, res->group,
-                                         "/", res->version, res->kind, name, cr_str_or (ns, ""));
+            char *info = s_object_info (res, name, ns);
+            char *action = zsys_sprintf ("retrieving current configuration of:\n%s\nfrom server for:", info);
             cr_ctl_fail_reply (ctl, reply, action, source);
             free (action);
+            free (info);
         }
         else {
             const char *last = cr_str_or (json_string_value (json_object_get (
@@ -367,12 +383,7 @@ cr_ctl_run_apply (cr_ctl_t *ctl)
         }
         json_decref (reply);
         if (op) {
-            if (json_is_object (result)) {
-                if (!json_object_get (result, "apiVersion"))
-                    json_object_set_new (result, "apiVersion", json_string (res->api_version));
-                if (!json_object_get (result, "kind"))
-                    json_object_set_new (result, "kind", json_string (res->kind));
-            }
+            cr_ctl_typed (res, result);
             cr_ctl_print_op (ctl, &out, res, name, result, op);
         }
         free (op);
@@ -387,17 +398,9 @@ int
 cr_ctl_run_replace (cr_ctl_t *ctl)
 {
     cr_output_t out;
-    char *err = NULL;
-    if (cr_print_parse (cr_args_str (cr_ctl_args (ctl), "output"), false, &out, &err) != 0) {
-        fprintf (stderr, "error: %s\n", err);
-        free (err);
+    json_t *entries = s_start (ctl, "replace", &out, NULL);
+    if (!entries)
         return 1;
-    }
-    json_t *entries = s_entries (ctl, "replace");
-    if (!entries) {
-        cr_print_reset (&out);
-        return 1;
-    }
     size_t i;
     json_t *entry;
     json_array_foreach (entries, i, entry) {
@@ -410,13 +413,9 @@ cr_ctl_run_replace (cr_ctl_t *ctl)
             cr_manifest_annotate (obj);
         //  Without a resourceVersion, replace the live version
         if (!cr_obj_str (obj, "metadata.resourceVersion")) {
-            json_t *reply = NULL;
-            json_t *live = cr_ctl_get (ctl, res, ns, name, &reply);
-            if (!live) {
-                cr_ctl_fail_reply (ctl, reply, "replacing", source);
-                json_decref (reply);
+            json_t *live = cr_ctl_get_or_fail (ctl, res, ns, name, "replacing", source);
+            if (!live)
                 continue;
-            }
             const char *rv = cr_obj_str (live, "metadata.resourceVersion");
             if (rv)
                 cr_obj_set_str (obj, "metadata.resourceVersion", rv);

@@ -219,35 +219,6 @@ cr_ctl_resolve (cr_ctl_t *ctl, size_t nargs, const char **args)
     return out;
 }
 
-//  --------------------------------------------------------------------------
-//  The positional arguments as an array (borrowed strings).
-
-static const char **
-s_positional (cr_args_t *args, size_t *n)
-{
-    *n = cr_args_npos (args);
-    const char **list = (const char **) calloc (*n + 1, sizeof (char *));
-    assert (list);
-    for (size_t i = 0; i < *n; i++)
-        list [i] = cr_args_pos (args, i);
-    return list;
-}
-
-//  --------------------------------------------------------------------------
-//  Parses -o for write commands (no tables). Returns 0 or -1 (printed).
-
-static int
-s_output (cr_ctl_t *ctl, cr_output_t *out)
-{
-    char *err = NULL;
-    if (cr_print_parse (cr_args_str (cr_ctl_args (ctl), "output"), false, out, &err) != 0) {
-        fprintf (stderr, "error: %s\n", err);
-        free (err);
-        return -1;
-    }
-    return 0;
-}
-
 
 //  ==========================================================================
 //  delete
@@ -337,7 +308,7 @@ cr_ctl_run_delete (cr_ctl_t *ctl)
                  "has been terminated. The resource may continue to run on the cluster indefinitely.\n");
 
     size_t npos;
-    const char **pos = s_positional (args, &npos);
+    const char **pos = cr_args_positional (args, &npos);
     json_t *entries = cr_ctl_resolve (ctl, npos, pos);
     free (pos);
     if (!entries)
@@ -460,7 +431,7 @@ s_run_metadata (cr_ctl_t *ctl, bool labels_mode)
     const char *what = labels_mode ? "label" : "annotation";
     const char *field = labels_mode ? "labels" : "annotations";
     cr_output_t out;
-    if (s_output (ctl, &out) != 0)
+    if (cr_ctl_output (ctl, &out) != 0)
         return 1;
 
     //  Resources first, then KEY=VALUE and KEY- changes
@@ -557,13 +528,9 @@ s_run_metadata (cr_ctl_t *ctl, bool labels_mode)
         const cr_resource_t *res = cr_ctl_entry_res (entry);
         const char *name = cr_obj_str (entry, "name");
         const char *ns = cr_obj_str (entry, "namespace");
-        json_t *reply = NULL;
-        json_t *obj = cr_ctl_get (ctl, res, ns, name, &reply);
-        if (!obj) {
-            cr_ctl_fail_reply (ctl, reply, NULL, NULL);
-            json_decref (reply);
+        json_t *obj = cr_ctl_get_or_fail (ctl, res, ns, name, NULL, NULL);
+        if (!obj)
             continue;
-        }
         json_t *current = cr_obj_get (obj, labels_mode ? "metadata.labels" : "metadata.annotations");
         if (!json_is_object (current))
             current = NULL;
@@ -621,8 +588,8 @@ s_run_metadata (cr_ctl_t *ctl, bool labels_mode)
             if (resource_version && *resource_version)
                 cr_obj_set_str (patch, "metadata.resourceVersion", resource_version);
             json_t *after = cr_patch_merge (obj, patch);
-            char *before_text = cr_text_json (obj, 0);
-            char *after_text = cr_text_json (after, 0);
+            char *before_text = cr_jsonpath_marshal (obj, 0);
+            char *after_text = cr_jsonpath_marshal (after, 0);
             if (labels_mode && !streq (before_text, after_text))
                 op = !overwrite && strlen (after_text) < strlen (before_text) ? "unlabeled" : "labeled";
             free (before_text);
@@ -680,7 +647,7 @@ cr_ctl_run_patch (cr_ctl_t *ctl)
 {
     cr_args_t *args = cr_ctl_args (ctl);
     cr_output_t out;
-    if (s_output (ctl, &out) != 0)
+    if (cr_ctl_output (ctl, &out) != 0)
         return 1;
     const char *type = cr_args_str (args, "type");
     if (!streq (type, "json") && !streq (type, "merge") && !streq (type, "strategic")) {
@@ -727,7 +694,7 @@ cr_ctl_run_patch (cr_ctl_t *ctl)
     free (file_text);
 
     size_t npos;
-    const char **pos = s_positional (args, &npos);
+    const char **pos = cr_args_positional (args, &npos);
     json_t *entries = cr_ctl_resolve (ctl, npos, pos);
     free (pos);
     if (!entries) {
@@ -742,13 +709,9 @@ cr_ctl_run_patch (cr_ctl_t *ctl)
         const cr_resource_t *res = cr_ctl_entry_res (entry);
         const char *name = cr_obj_str (entry, "name");
         const char *ns = cr_obj_str (entry, "namespace");
-        json_t *reply = NULL;
-        json_t *before = cr_ctl_get (ctl, res, ns, name, &reply);
-        if (!before) {
-            cr_ctl_fail_reply (ctl, reply, NULL, NULL);
-            json_decref (reply);
+        json_t *before = cr_ctl_get_or_fail (ctl, res, ns, name, NULL, NULL);
+        if (!before)
             continue;
-        }
         json_t *req = cr_request_new ("patch", res->plural, res->namespaced ? ns : NULL, name);
         json_object_set_new (req, "patchType", json_string (type));
         json_object_set (req, "body", patch);
@@ -765,12 +728,7 @@ cr_ctl_run_patch (cr_ctl_t *ctl)
             continue;
         }
         json_t *after = json_object_get (rep, "object");
-        if (json_is_object (after)) {
-            if (!json_object_get (after, "apiVersion"))
-                json_object_set_new (after, "apiVersion", json_string (res->api_version));
-            if (!json_object_get (after, "kind"))
-                json_object_set_new (after, "kind", json_string (res->kind));
-        }
+        cr_ctl_typed (res, after);
         bool changed = !json_equal (before, after);
         const char *op = streq (dry_run, "client") ? "patched (dry run)"
                        : streq (dry_run, "server") ? "patched (server dry run)"
@@ -794,7 +752,7 @@ cr_ctl_run_scale (cr_ctl_t *ctl)
 {
     cr_args_t *args = cr_ctl_args (ctl);
     cr_output_t out;
-    if (s_output (ctl, &out) != 0)
+    if (cr_ctl_output (ctl, &out) != 0)
         return 1;
     long long replicas = cr_args_int (args, "replicas", -1);
     if (replicas < 0) {
@@ -806,7 +764,7 @@ cr_ctl_run_scale (cr_ctl_t *ctl)
     long long current = cr_args_int (args, "current-replicas", -1);
     const char *resource_version = cr_args_str (args, "resource-version");
     size_t npos;
-    const char **pos = s_positional (args, &npos);
+    const char **pos = cr_args_positional (args, &npos);
     json_t *entries = cr_ctl_resolve (ctl, npos, pos);
     free (pos);
     if (!entries) {
@@ -833,13 +791,9 @@ cr_ctl_run_scale (cr_ctl_t *ctl)
             continue;
         }
         if (current >= 0) {
-            json_t *reply = NULL;
-            json_t *obj = cr_ctl_get (ctl, res, ns, name, &reply);
-            if (!obj) {
-                cr_ctl_fail_reply (ctl, reply, NULL, NULL);
-                json_decref (reply);
+            json_t *obj = cr_ctl_get_or_fail (ctl, res, ns, name, NULL, NULL);
+            if (!obj)
                 continue;
-            }
             long long have = cr_obj_int (obj, "spec.replicas", 1);
             json_decref (obj);
             if (have != current) {

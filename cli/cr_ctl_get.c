@@ -46,20 +46,6 @@ const cr_flag_t cr_ctl_describe_flags [] = {
 };
 
 //  --------------------------------------------------------------------------
-//  The positional arguments as an array (borrowed strings).
-
-static const char **
-s_positional (cr_args_t *args, size_t *n)
-{
-    *n = cr_args_npos (args);
-    const char **list = (const char **) calloc (*n + 1, sizeof (char *));
-    assert (list);
-    for (size_t i = 0; i < *n; i++)
-        list [i] = cr_args_pos (args, i);
-    return list;
-}
-
-//  --------------------------------------------------------------------------
 //  Adds an object to the results.
 
 static void
@@ -145,12 +131,8 @@ s_watch (cr_ctl_t *ctl, const cr_target_t *target, const cr_output_t *out, const
     }
     size_t i;
     json_t *item;
-    json_array_foreach (items, i, item) {
-        if (!json_is_string (json_object_get (item, "apiVersion")))
-            json_object_set_new (item, "apiVersion", json_string (res->api_version));
-        if (!json_is_string (json_object_get (item, "kind")))
-            json_object_set_new (item, "kind", json_string (res->kind));
-    }
+    json_array_foreach (items, i, item)
+        cr_ctl_typed (res, item);
     if (target->name && json_array_size (items) == 0 && !cr_args_bool (args, "watch-only")) {
         fprintf (stderr, "Error from server (NotFound): %s \"%s\" not found\n", cr_resource_qualified (res),
                  target->name);
@@ -210,10 +192,7 @@ s_watch (cr_ctl_t *ctl, const cr_target_t *target, const cr_output_t *out, const
                 continue;
             json_t *obj = json_object_get (event, "object");
             if (json_is_object (obj)) {
-                if (!json_is_string (json_object_get (obj, "apiVersion")))
-                    json_object_set_new (obj, "apiVersion", json_string (res->api_version));
-                if (!json_is_string (json_object_get (obj, "kind")))
-                    json_object_set_new (obj, "kind", json_string (res->kind));
+                cr_ctl_typed (res, obj);
                 batch = json_pack ("[O]", obj);
             }
             json_decref (event);
@@ -309,7 +288,7 @@ cr_ctl_run_get (cr_ctl_t *ctl)
     }
     else {
         size_t npos;
-        const char **pos = s_positional (args, &npos);
+        const char **pos = cr_args_positional (args, &npos);
         targets = cr_target_parse (npos, pos, &err);
         free (pos);
         if (!targets) {
@@ -444,16 +423,8 @@ cr_ctl_run_get (cr_ctl_t *ctl)
                 doc = cr_print_list (items);
                 json_decref (items);
             }
-            char *text = cr_print_doc (&out, doc, &err);
+            cr_ctl_print_doc (ctl, &out, doc);
             json_decref (doc);
-            if (text) {
-                fputs (text, stdout);
-                free (text);
-            }
-            else {
-                cr_ctl_fail (ctl, "%s", err);
-                free (err);
-            }
         }
     }
     fflush (stdout);
@@ -566,7 +537,7 @@ cr_ctl_run_describe (cr_ctl_t *ctl)
     }
     else {
         size_t npos;
-        const char **pos = s_positional (args, &npos);
+        const char **pos = cr_args_positional (args, &npos);
         zlistx_t *targets = cr_target_parse (npos, pos, &err);
         free (pos);
         if (!targets) {

@@ -170,7 +170,7 @@ cr_ctl_run_api_resources (cr_ctl_t *ctl)
             }
             cr_buf_add (&text, "\n");
         }
-        char *aligned = cr_tabwrite (cr_buf_str (&text), 6, 3);
+        char *aligned = cr_table_tabwrite (cr_buf_str (&text), 6, 3);
         fputs (aligned, stdout);
         free (aligned);
     }

@@ -44,12 +44,8 @@ s_w (s_out_t *o, int level, const char *format, ...)
         cr_buf_add (&o->buf, "  ");
     va_list args;
     va_start (args, format);
-    char *text = NULL;
-    int n = vasprintf (&text, format, args);
+    cr_buf_vprintf (&o->buf, format, args);
     va_end (args);
-    assert (n >= 0 && text);
-    cr_buf_addn (&o->buf, text, (size_t) n);
-    free (text);
 }
 
 //  --------------------------------------------------------------------------
@@ -74,7 +70,7 @@ s_scalar (const json_t *v)
     if (json_is_integer (v))
         return zsys_sprintf ("%" JSON_INTEGER_FORMAT, json_integer_value (v));
     if (json_is_real (v))
-        return cr_text_json (v, 0);
+        return cr_jsonpath_marshal (v, 0);
     if (json_is_boolean (v))
         return strdup (json_is_true (v) ? "true" : "false");
     return strdup ("");
@@ -90,53 +86,19 @@ s_time (const json_t *obj, const char *path, char *buf, size_t size)
 }
 
 //  --------------------------------------------------------------------------
-//  Sorted keys of an object (a new array of strings, caller decrefs).
-
-static int
-s_strcmp_p (const void *a, const void *b)
-{
-    return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
+//  Sorted keys of an object (a new array of strings, caller decrefs; no
+//  keys when not an object).
 
 static json_t *
 s_sorted_keys (const json_t *obj)
 {
-    size_t n = json_object_size (obj);
-    const char **keys = (const char **) calloc (n + 1, sizeof (char *));
-    assert (keys);
-    size_t i = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach ((json_t *) obj, key, value)
-        keys [i++] = key;
-    qsort (keys, i, sizeof (char *), s_strcmp_p);
+    size_t n;
+    const char **keys = cr_obj_sorted_keys (obj, &n);
     json_t *out = json_array ();
-    for (size_t k = 0; k < i; k++)
+    for (size_t k = 0; k < n; k++)
         json_array_append_new (out, json_string (keys [k]));
     free (keys);
     return out;
-}
-
-//  --------------------------------------------------------------------------
-//  "k=v,k2=v2" of a label map in key order (labels.FormatLabels), or
-//  "<none>".
-
-static char *
-s_format_labels (const json_t *labels)
-{
-    if (!json_is_object (labels) || json_object_size (labels) == 0)
-        return strdup ("<none>");
-    cr_buf_t out = { 0 };
-    json_t *keys = s_sorted_keys (labels);
-    size_t i;
-    json_t *key;
-    json_array_foreach (keys, i, key) {
-        char *value = s_scalar (json_object_get (labels, json_string_value (key)));
-        cr_buf_printf (&out, "%s%s=%s", i ? "," : "", json_string_value (key), value);
-        free (value);
-    }
-    json_decref (keys);
-    return cr_buf_take (&out);
 }
 
 char *
@@ -185,7 +147,7 @@ static void
 s_annotations (s_out_t *o, const char *title, const json_t *annotations)
 {
     s_w (o, 0, "%s:\t", title);
-    json_t *keys = json_is_object (annotations) ? s_sorted_keys (annotations) : json_array ();
+    json_t *keys = s_sorted_keys (annotations);
     size_t shown = 0;
     size_t i;
     json_t *key;
@@ -278,19 +240,19 @@ s_events (s_out_t *o, const json_t *extra)
         char first [32], last [32];
         const char *event_time = cr_obj_str (e, "eventTime");
         if (event_time && *event_time)
-            cr_text_since (event_time, o->now, first, sizeof (first));
+            cr_table_since (event_time, o->now, first, sizeof (first));
         else
-            cr_text_since (cr_obj_str (e, "firstTimestamp"), o->now, first, sizeof (first));
+            cr_table_since (cr_obj_str (e, "firstTimestamp"), o->now, first, sizeof (first));
         char *interval;
         long long count = cr_obj_int (e, "count", 0);
         if (json_is_object (cr_obj_get (e, "series")))
             interval = zsys_sprintf ("%s (x%lld over %s)",
-                                     cr_text_since (cr_obj_str (e, "series.lastObservedTime"), o->now, last, sizeof (last)),
+                                     cr_table_since (cr_obj_str (e, "series.lastObservedTime"), o->now, last, sizeof (last)),
                                      cr_obj_int (e, "series.count", 0), first);
         else
         if (count > 1)
             interval = zsys_sprintf ("%s (x%lld over %s)",
-                                     cr_text_since (cr_obj_str (e, "lastTimestamp"), o->now, last, sizeof (last)),
+                                     cr_table_since (cr_obj_str (e, "lastTimestamp"), o->now, last, sizeof (last)),
                                      count, first);
         else
             interval = strdup (first);
@@ -322,10 +284,8 @@ static char *
 s_quantity (const json_t *value)
 {
     cr_quantity_t q;
-    if (cr_quantity_parse (value, &q) == 0) {
-        char buf [64];
-        return strdup (cr_quantity_format (&q, buf, sizeof (buf)));
-    }
+    if (cr_validate_quantity_read (value, &q, NULL) == 0)
+        return cr_validate_quantity_string (&q);
     return s_scalar (value);
 }
 
@@ -517,7 +477,7 @@ s_resource_ref (const json_t *container, const char *resource)
     free (section);
     free (path);
     cr_quantity_t q;
-    if (!value || cr_quantity_parse (value, &q) != 0)
+    if (!value || cr_validate_quantity_read (value, &q, NULL) != 0)
         return strdup ("0");
     //  Divisor 1: whole cores or bytes, rounded up
     __int128 one = 1000000000;
@@ -707,7 +667,7 @@ s_containers (s_out_t *o, const char *label, const json_t *containers, const jso
             cr_buf_t flags = { 0 };
             cr_buf_add (&flags, json_is_true (json_object_get (mount, "readOnly")) ? "ro" : "rw");
             if (*s_str (mount, "subPath")) {
-                char *quoted = cr_text_json (json_object_get (mount, "subPath"), 0);
+                char *quoted = cr_jsonpath_marshal (json_object_get (mount, "subPath"), 0);
                 cr_buf_printf (&flags, ",path=%s", quoted);
                 free (quoted);
             }
@@ -758,10 +718,8 @@ s_volumes (s_out_t *o, const json_t *volumes, const char *space)
             char *limit = NULL;
             cr_quantity_t q;
             json_t *size = cr_obj_get (v, "emptyDir.sizeLimit");
-            if (size && cr_quantity_parse (size, &q) == 0 && q.nano > 0) {
-                char buf [64];
-                limit = strdup (cr_quantity_format (&q, buf, sizeof (buf)));
-            }
+            if (size && cr_validate_quantity_read (size, &q, NULL) == 0 && q.nano > 0)
+                limit = cr_validate_quantity_string (&q);
             s_w (o, 2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t%s\n"
                  "    SizeLimit:\t%s\n", s_str (v, "emptyDir.medium"), limit ? limit : "<unset>");
             free (limit);
@@ -973,11 +931,11 @@ s_pod_qos (const json_t *pod)
                 json_t *rv = cr_obj_get (cr_obj_get (c, "resources.requests"), names [r]);
                 if (!rv)
                     rv = lv;
-                if (rv && cr_quantity_parse (rv, &q) == 0 && q.nano > 0) {
+                if (rv && cr_validate_quantity_read (rv, &q, NULL) == 0 && q.nano > 0) {
                     req [r].nano += q.nano;
                     has_req [r] = true;
                 }
-                if (lv && cr_quantity_parse (lv, &q) == 0 && q.nano > 0) {
+                if (lv && cr_validate_quantity_read (lv, &q, NULL) == 0 && q.nano > 0) {
                     lim [r].nano += q.nano;
                     has_lim [r] = true;
                     found [r] = true;
@@ -1023,7 +981,7 @@ s_describe_pod (s_out_t *o, const json_t *pod, const json_t *extra)
     if (cr_obj_str (pod, "metadata.deletionTimestamp") && !streq (phase, "Failed") && !streq (phase, "Succeeded")) {
         char since [32];
         s_w (o, 0, "Status:\tTerminating (lasts %s)\n",
-             cr_text_since (cr_obj_str (pod, "metadata.deletionTimestamp"), o->now, since, sizeof (since)));
+             cr_table_since (cr_obj_str (pod, "metadata.deletionTimestamp"), o->now, since, sizeof (since)));
         s_w (o, 0, "Termination Grace Period:\t%llds\n", cr_obj_int (pod, "metadata.deletionGracePeriodSeconds", 0));
     }
     else
@@ -1111,7 +1069,7 @@ s_pod_totals (const json_t *pod, const char *section, const char *name, cr_quant
     json_array_foreach (cr_obj_get (pod, "spec.containers"), i, c) {
         cr_quantity_t q;
         json_t *v = json_object_get (cr_obj_get (c, section), name);
-        if (v && cr_quantity_parse (v, &q) == 0) {
+        if (v && cr_validate_quantity_read (v, &q, NULL) == 0) {
             if (first)
                 total->format = q.format;
             first = false;
@@ -1121,7 +1079,7 @@ s_pod_totals (const json_t *pod, const char *section, const char *name, cr_quant
     json_array_foreach (cr_obj_get (pod, "spec.initContainers"), i, c) {
         cr_quantity_t q;
         json_t *v = json_object_get (cr_obj_get (c, section), name);
-        if (v && cr_quantity_parse (v, &q) == 0 && q.nano > total->nano)
+        if (v && cr_validate_quantity_read (v, &q, NULL) == 0 && q.nano > total->nano)
             *total = q;
     }
 }
@@ -1132,72 +1090,29 @@ s_pod_totals (const json_t *pod, const char *section, const char *name, cr_quant
 static char *
 s_share (const cr_quantity_t *q, const cr_quantity_t *allocatable, bool milli)
 {
-    char buf [64];
     long long pct = 0;
     __int128 unit = milli ? 1000000 : 1000000000;
     __int128 qv = q->nano / unit + (q->nano % unit > 0 ? 1 : 0);
     __int128 av = allocatable->nano / unit + (allocatable->nano % unit > 0 ? 1 : 0);
     if (av != 0)
         pct = (long long) ((double) qv / (double) av * 100);
-    return zsys_sprintf ("%s (%lld%%)", cr_quantity_format (q, buf, sizeof (buf)), pct);
+    char *text = cr_validate_quantity_string (q);
+    char *share = zsys_sprintf ("%s (%lld%%)", text, pct);
+    free (text);
+    return share;
 }
 
 static void
 s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
 {
     char t1 [40], t2 [40];
-    s_w (o, 0, "Name:\t%s\n", s_str (node, "metadata.name"));
-
-    //  Roles: node-role.kubernetes.io/<role> labels and kubernetes.io/role
-    json_t *labels = cr_obj_get (node, "metadata.labels");
-    json_t *roles = json_array ();
-    json_t *keys = json_is_object (labels) ? s_sorted_keys (labels) : json_array ();
     size_t i;
-    json_t *key;
-    json_array_foreach (keys, i, key) {
-        const char *k = json_string_value (key);
-        const char *prefix = "node-role.kubernetes.io/";
-        const char *role = NULL;
-        if (strncmp (k, prefix, strlen (prefix)) == 0 && k [strlen (prefix)])
-            role = k + strlen (prefix);
-        else
-        if (streq (k, "kubernetes.io/role") && *s_str (labels, "kubernetes.io/role"))
-            role = s_str (labels, "kubernetes.io/role");
-        if (role) {
-            bool dup = false;
-            size_t r;
-            json_t *have;
-            json_array_foreach (roles, r, have)
-                if (streq (json_string_value (have), role))
-                    dup = true;
-            if (!dup)
-                json_array_append_new (roles, json_string (role));
-        }
-    }
-    json_decref (keys);
-    json_t *sorted_roles = json_array ();
-    {
-        //  sets.String.List() is sorted
-        size_t n = json_array_size (roles);
-        const char **list = (const char **) calloc (n + 1, sizeof (char *));
-        assert (list);
-        for (size_t r = 0; r < n; r++)
-            list [r] = json_string_value (json_array_get (roles, r));
-        qsort (list, n, sizeof (char *), s_strcmp_p);
-        for (size_t r = 0; r < n; r++)
-            json_array_append_new (sorted_roles, json_string (list [r]));
-        free (list);
-    }
-    cr_buf_t role_text = { 0 };
-    json_t *role;
-    json_array_foreach (sorted_roles, i, role)
-        cr_buf_printf (&role_text, "%s%s", i ? "," : "", json_string_value (role));
-    s_w (o, 0, "Roles:\t%s\n", role_text.len ? cr_buf_str (&role_text) : "<none>");
-    cr_buf_reset (&role_text);
-    json_decref (roles);
-    json_decref (sorted_roles);
+    s_w (o, 0, "Name:\t%s\n", s_str (node, "metadata.name"));
+    char *roles = cr_table_node_roles (node);
+    s_w (o, 0, "Roles:\t%s\n", roles);
+    free (roles);
 
-    s_labels (o, "", "Labels", labels);
+    s_labels (o, "", "Labels", cr_obj_get (node, "metadata.labels"));
     s_annotations (o, "Annotations", cr_obj_get (node, "metadata.annotations"));
     s_w (o, 0, "CreationTimestamp:\t%s\n", s_time (node, "metadata.creationTimestamp", t1, sizeof (t1)));
 
@@ -1315,13 +1230,11 @@ s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
         json_t *allocatable = cr_obj_get (node, "status.allocatable");
         if (!json_is_object (allocatable) || json_object_size (allocatable) == 0)
             allocatable = cr_obj_get (node, "status.capacity");
+        //  (A missing or bad quantity reads as zero.)
         cr_quantity_t alloc_cpu, alloc_mem, alloc_eph;
-        if (cr_quantity_parse (json_object_get (allocatable, "cpu"), &alloc_cpu) != 0)
-            memset (&alloc_cpu, 0, sizeof (alloc_cpu));
-        if (cr_quantity_parse (json_object_get (allocatable, "memory"), &alloc_mem) != 0)
-            memset (&alloc_mem, 0, sizeof (alloc_mem));
-        if (cr_quantity_parse (json_object_get (allocatable, "ephemeral-storage"), &alloc_eph) != 0)
-            memset (&alloc_eph, 0, sizeof (alloc_eph));
+        cr_validate_quantity_read (json_object_get (allocatable, "cpu"), &alloc_cpu, NULL);
+        cr_validate_quantity_read (json_object_get (allocatable, "memory"), &alloc_mem, NULL);
+        cr_validate_quantity_read (json_object_get (allocatable, "ephemeral-storage"), &alloc_eph, NULL);
         s_w (o, 0, "Non-terminated Pods:\t(%zu in total)\n", json_array_size (pods));
         s_w (o, 1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n");
         s_w (o, 1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n");
@@ -1349,7 +1262,7 @@ s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
             char age [32];
             s_w (o, 1, "%s\t%s\t\t%s\t%s\t%s\t%s\t%s\n", s_str (pod, "metadata.namespace"),
                  s_str (pod, "metadata.name"), cells [0], cells [1], cells [2], cells [3],
-                 cr_text_since (cr_obj_str (pod, "metadata.creationTimestamp"), o->now, age, sizeof (age)));
+                 cr_table_since (cr_obj_str (pod, "metadata.creationTimestamp"), o->now, age, sizeof (age)));
             for (int c = 0; c < 4; c++)
                 free (cells [c]);
         }
@@ -1365,7 +1278,7 @@ s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
             free (lim);
         }
         //  Hugepages, then extended resources
-        json_t *names = json_is_object (allocatable) ? s_sorted_keys (allocatable) : json_array ();
+        json_t *names = s_sorted_keys (allocatable);
         json_t *name;
         for (int pass = 0; pass < 2; pass++)
             json_array_foreach (names, i, name) {
@@ -1397,8 +1310,7 @@ s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
                     }
                 }
                 if (pass == 0) {
-                    if (cr_quantity_parse (json_object_get (allocatable, n), &av) != 0)
-                        memset (&av, 0, sizeof (av));
+                    cr_validate_quantity_read (json_object_get (allocatable, n), &av, NULL);
                     char *rt = s_share (&req, &av, false);
                     char *lt = s_share (&lim, &av, false);
                     s_w (o, 1, "%s\t%s\t%s\n", n, rt, lt);
@@ -1406,9 +1318,11 @@ s_describe_node (s_out_t *o, const json_t *node, const json_t *extra)
                     free (lt);
                 }
                 else {
-                    char b1 [64], b2 [64];
-                    s_w (o, 1, "%s\t%s\t%s\n", n, cr_quantity_format (&req, b1, sizeof (b1)),
-                         cr_quantity_format (&lim, b2, sizeof (b2)));
+                    char *rt = cr_validate_quantity_string (&req);
+                    char *lt = cr_validate_quantity_string (&lim);
+                    s_w (o, 1, "%s\t%s\t%s\n", n, rt, lt);
+                    free (rt);
+                    free (lt);
                 }
             }
         json_decref (names);
@@ -1423,7 +1337,7 @@ s_describe_service (s_out_t *o, const json_t *svc, const json_t *extra)
     s_w (o, 0, "Namespace:\t%s\n", s_str (svc, "metadata.namespace"));
     s_labels (o, "", "Labels", cr_obj_get (svc, "metadata.labels"));
     s_annotations (o, "Annotations", cr_obj_get (svc, "metadata.annotations"));
-    char *selector = s_format_labels (cr_obj_get (svc, "spec.selector"));
+    char *selector = cr_table_format_labels (cr_obj_get (svc, "spec.selector"));
     s_w (o, 0, "Selector:\t%s\n", selector);
     free (selector);
     s_w (o, 0, "Type:\t%s\n", cr_str_or (cr_obj_str (svc, "spec.type"), "ClusterIP"));
@@ -1693,7 +1607,7 @@ s_describe_replicaset (s_out_t *o, const cr_resource_t *res, const json_t *rs, c
     bool rc = streq (res->plural, "replicationcontrollers");
     s_w (o, 0, "Name:\t%s\n", s_str (rs, "metadata.name"));
     s_w (o, 0, "Namespace:\t%s\n", s_str (rs, "metadata.namespace"));
-    char *selector = rc ? s_format_labels (cr_obj_get (rs, "spec.selector"))
+    char *selector = rc ? cr_table_format_labels (cr_obj_get (rs, "spec.selector"))
                         : cr_describe_selector (cr_obj_get (rs, "spec.selector"));
     s_w (o, 0, "Selector:\t%s\n", selector);
     free (selector);
@@ -1724,7 +1638,7 @@ s_describe_daemonset (s_out_t *o, const json_t *ds, const json_t *extra)
     s_w (o, 0, "Selector:\t%s\n", selector);
     free (selector);
     json_t *node_selector = cr_obj_get (ds, "spec.template.spec.nodeSelector");
-    char *ns_text = json_object_size (node_selector) ? s_format_labels (node_selector) : strdup ("<none>");
+    char *ns_text = cr_table_format_labels (node_selector);
     s_w (o, 0, "Node-Selector:\t%s\n", ns_text);
     free (ns_text);
     s_labels (o, "", "Labels", cr_obj_get (ds, "metadata.labels"));
@@ -1846,7 +1760,7 @@ s_describe_configmap (s_out_t *o, const json_t *cm, const json_t *extra)
     s_annotations (o, "Annotations", cr_obj_get (cm, "metadata.annotations"));
     s_w (o, 0, "\nData\n====\n");
     json_t *data = json_object_get (cm, "data");
-    json_t *keys = json_is_object (data) ? s_sorted_keys (data) : json_array ();
+    json_t *keys = s_sorted_keys (data);
     size_t i;
     json_t *key;
     json_array_foreach (keys, i, key) {
@@ -1859,7 +1773,7 @@ s_describe_configmap (s_out_t *o, const json_t *cm, const json_t *extra)
     json_decref (keys);
     s_w (o, 0, "\nBinaryData\n====\n");
     json_t *binary = json_object_get (cm, "binaryData");
-    keys = json_is_object (binary) ? s_sorted_keys (binary) : json_array ();
+    keys = s_sorted_keys (binary);
     json_array_foreach (keys, i, key)
         s_w (o, 0, "%s: %zu bytes\n", json_string_value (key),
              s_base64_size (s_str (binary, json_string_value (key))));
@@ -1878,7 +1792,7 @@ s_describe_secret (s_out_t *o, const json_t *secret)
     s_w (o, 0, "\nType:\t%s\n", cr_str_or (cr_obj_str (secret, "type"), "Opaque"));
     s_w (o, 0, "\nData\n====\n");
     json_t *data = json_object_get (secret, "data");
-    json_t *keys = json_is_object (data) ? s_sorted_keys (data) : json_array ();
+    json_t *keys = s_sorted_keys (data);
     size_t i;
     json_t *key;
     json_array_foreach (keys, i, key)
@@ -1923,7 +1837,7 @@ s_unstructured (s_out_t *o, int level, const json_t *content, const char *prefix
                         s_unstructured (o, level + 1, child, path, depth + 1);
                     else {
                         char *text = json_is_null (child) ? strdup ("<nil>")
-                                   : json_is_array (child) ? cr_text_json (child, 0) : s_scalar (child);
+                                   : json_is_array (child) ? cr_jsonpath_marshal (child, 0) : s_scalar (child);
                         s_w (o, level + 1, "%s\n", text);
                         free (text);
                     }
@@ -1995,7 +1909,7 @@ cr_describe_render (const cr_resource_t *res, const json_t *obj, const json_t *e
         s_describe_secret (&o, obj);
     else
         s_describe_generic (&o, obj, extra);
-    char *text = cr_tabwrite (cr_buf_str (&o.buf), 0, 2);
+    char *text = cr_table_tabwrite (cr_buf_str (&o.buf), 0, 2);
     cr_buf_reset (&o.buf);
     return text;
 }

@@ -50,7 +50,7 @@ s_add_doc (json_t *out, json_t *doc, const char *source, int depth, char **err)
         return 0;
     }
     if (!json_is_object (doc)) {
-        char *text = cr_text_json (doc, 0);
+        char *text = cr_jsonpath_marshal (doc, 0);
         *err = zsys_sprintf ("error validating \"%s\": error validating data: invalid object to validate: "
                              "%s is not an object", source, text);
         free (text);
@@ -180,26 +180,35 @@ s_manifest_name (const char *name)
 }
 
 //  --------------------------------------------------------------------------
+//  Appends the objects of one file ("-" is stdin), named source in
+//  messages. Returns 0, or -1 with *err.
+
+static int
+s_load_file (json_t *out, const char *path, const char *source, char **err)
+{
+    size_t size = 0;
+    char *text = cr_file_read (path, &size);
+    if (!text) {
+        *err = zsys_sprintf ("error reading %s: %s", source, strerror (errno));
+        return -1;
+    }
+    json_t *objs = cr_manifest_parse (text, size, source, err);
+    free (text);
+    if (!objs)
+        return -1;
+    json_array_extend (out, objs);
+    json_decref (objs);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Loads one path into out. Returns 0 or -1 with *err.
 
 static int
 s_load_path (json_t *out, const char *path, bool recursive, bool top, int depth, char **err)
 {
-    if (streq (path, "-")) {
-        size_t size = 0;
-        char *text = cr_file_read ("-", &size);
-        if (!text) {
-            *err = zsys_sprintf ("error reading STDIN: %s", strerror (errno));
-            return -1;
-        }
-        json_t *objs = cr_manifest_parse (text, size, "STDIN", err);
-        free (text);
-        if (!objs)
-            return -1;
-        json_array_extend (out, objs);
-        json_decref (objs);
-        return 0;
-    }
+    if (streq (path, "-"))
+        return s_load_file (out, path, "STDIN", err);
     struct stat st;
     if (stat (path, &st) != 0) {
         *err = zsys_sprintf ("the path \"%s\" does not exist", path);
@@ -248,19 +257,7 @@ s_load_path (json_t *out, const char *path, bool recursive, bool top, int depth,
         free (names);
         return rc;
     }
-    size_t size = 0;
-    char *text = cr_file_read (path, &size);
-    if (!text) {
-        *err = zsys_sprintf ("error reading %s: %s", path, strerror (errno));
-        return -1;
-    }
-    json_t *objs = cr_manifest_parse (text, size, path, err);
-    free (text);
-    if (!objs)
-        return -1;
-    json_array_extend (out, objs);
-    json_decref (objs);
-    return 0;
+    return s_load_file (out, path, path, err);
 }
 
 json_t *
@@ -289,7 +286,7 @@ cr_manifest_annotate (json_t *obj)
         json_object_set_new (meta, "annotations", annotations);
     }
     json_object_del (annotations, CR_MANIFEST_LAST_APPLIED);
-    char *text = cr_text_json (obj, 0);
+    char *text = cr_jsonpath_marshal (obj, 0);
     char *line = zsys_sprintf ("%s\n", text);
     json_object_set_new (annotations, CR_MANIFEST_LAST_APPLIED, json_string (line));
     free (text);

@@ -102,7 +102,7 @@ cr_print_doc (const cr_output_t *out, const json_t *doc, char **err)
     assert (out && err);
     *err = NULL;
     if (out->kind == CR_OUT_JSON) {
-        char *text = cr_text_json (doc, 4);
+        char *text = cr_jsonpath_marshal (doc, 4);
         char *line = zsys_sprintf ("%s\n", text);
         free (text);
         return line;
@@ -206,21 +206,15 @@ cr_print_watch_destroy (cr_print_watch_t **self_p)
 }
 
 //  --------------------------------------------------------------------------
-//  Characters of a cell as the table prints it (cut at a line break).
+//  Characters (UTF-8) of a text; takes ownership of it.
 
 static size_t
-s_cell_width (const json_t *cell)
+s_width (char *text)
 {
-    if (json_is_string (cell)) {
-        const char *text = json_string_value (cell);
-        size_t cut = strcspn (text, "\f\n\r"), width = 0;
-        for (size_t i = 0; i < cut; i++)
-            if (((unsigned char) text [i] & 0xC0) != 0x80)
-                width++;
-        return width + (text [cut] ? 3 : 0);
-    }
-    char *text = cr_text_json (cell, 0);
-    size_t width = strlen (text);
+    size_t width = 0;
+    for (const char *p = text; *p; p++)
+        if (((unsigned char) *p & 0xC0) != 0x80)
+            width++;
     free (text);
     return width;
 }
@@ -244,19 +238,16 @@ s_measure (cr_print_watch_t *self, const json_t *obj, time_t now)
     size_t i;
     json_t *cell;
     json_array_foreach (cells, i, cell) {
-        size_t w = s_cell_width (cell);
+        size_t w = s_width (cr_table_cell_text (cell));
         if (w > self->widths [i]) {
             self->widths [i] = w;
             grew = true;
         }
     }
     json_decref (cells);
-    size_t extra [2] = { strlen (cr_str_or (cr_obj_str (obj, "metadata.namespace"), "")), 0 };
-    json_t *labels = cr_obj_get (obj, "metadata.labels");
-    const char *key;
-    json_t *value;
-    json_object_foreach (labels, key, value)
-        extra [1] += strlen (key) + 2 + json_string_length (value);
+    //  The NAMESPACE and LABELS cells
+    size_t extra [2] = { s_width (strdup (cr_str_or (cr_obj_str (obj, "metadata.namespace"), ""))),
+                         s_width (cr_table_format_labels (cr_obj_get (obj, "metadata.labels"))) };
     for (int e = 0; e < 2; e++)
         if (extra [e] > self->widths [n - 2 + (size_t) e]) {
             self->widths [n - 2 + (size_t) e] = extra [e];

@@ -32,7 +32,10 @@
     arrays as json.Marshal does (sorted keys, compact, HTML characters
     escaped, floats in ES6 style). The JSON writer uses an explicit stack,
     and recursive descent is iterative, so deep documents cannot exhaust
-    the C stack.
+    the C stack. The writer is public (cr_jsonpath_marshal, with
+    MarshalIndent's indentation too), and so is Go's %q quoting
+    (cr_jsonpath_quote): corralctl's -o json and the JSON and Go-quoted
+    strings in its messages come from them.
 
     Deviations, all on inputs where kubectl fails or loops: a template
     with no braces is relaxed to "{.template}" (the header's contract);
@@ -63,9 +66,7 @@
 //  Growable text buffer with a size limit
 
 typedef struct {
-    char *data;                     //  Text so far, NUL-terminated
-    size_t len;                     //  Bytes used, without the NUL
-    size_t cap;                     //  Bytes allocated
+    cr_buf_t str;                   //  Text so far
     size_t limit;                   //  Most bytes the text may hold
     bool full;                      //  An append would have passed limit
 } s_buf_t;
@@ -77,21 +78,11 @@ s_buf_putn (s_buf_t *self, const char *s, size_t n)
 {
     if (self->full || n == 0)
         return;
-    if (n > self->limit - self->len) {
+    if (n > self->limit - self->str.len) {
         self->full = true;
         return;
     }
-    if (self->len + n + 1 > self->cap) {
-        size_t cap = self->cap ? self->cap : 64;
-        while (cap < self->len + n + 1)
-            cap *= 2;
-        self->data = (char *) realloc (self->data, cap);
-        assert (self->data);
-        self->cap = cap;
-    }
-    memcpy (self->data + self->len, s, n);
-    self->len += n;
-    self->data [self->len] = 0;
+    cr_buf_addn (&self->str, s, n);
 }
 
 //  Appends a C string.
@@ -462,16 +453,31 @@ s_marshal_open (s_buf_t *buf, json_t *value, s_stack_t *stack)
     }
 }
 
-//  Writes value as Go's json.Marshal does, without recursion.
+//  With indent, starts a new line indented to a nesting level, as
+//  json.MarshalIndent does; without, writes nothing.
 
 static void
-s_marshal (s_buf_t *buf, json_t *value)
+s_marshal_newline (s_buf_t *buf, int indent, size_t level)
+{
+    if (indent <= 0)
+        return;
+    s_buf_putc (buf, '\n');
+    for (size_t i = 0; i < level * (size_t) indent && !buf->full; i++)
+        s_buf_putc (buf, ' ');
+}
+
+//  Writes value as Go's json.Marshal (indent 0) or json.MarshalIndent
+//  with indent spaces does, without recursion.
+
+static void
+s_marshal (s_buf_t *buf, json_t *value, int indent)
 {
     s_stack_t stack = { NULL, 0, 0 };
     s_marshal_open (buf, value, &stack);
     while (stack.depth > 0 && !buf->full) {
         s_frame_t *top = &stack.frames [stack.depth - 1];
         if (top->index == top->count) {
+            s_marshal_newline (buf, indent, stack.depth - 1);
             s_buf_putc (buf, top->entries? '}': ']');
             free (top->entries);
             stack.depth--;
@@ -479,11 +485,12 @@ s_marshal (s_buf_t *buf, json_t *value)
         }
         if (top->index > 0)
             s_buf_putc (buf, ',');
+        s_marshal_newline (buf, indent, stack.depth);
         json_t *child;
         if (top->entries) {
             s_entry_t *entry = &top->entries [top->index];
             s_put_json_string (buf, entry->key, entry->len);
-            s_buf_putc (buf, ':');
+            s_buf_puts (buf, indent > 0? ": ": ":");
             child = entry->value;
         }
         else
@@ -511,7 +518,7 @@ s_put_value (s_buf_t *buf, json_t *value)
     if (json_is_real (value))
         s_put_float (buf, json_real_value (value), false);
     else
-        s_marshal (buf, value);
+        s_marshal (buf, value, 0);
 }
 
 //  Writes value as Go's fmt %v prints the unstructured form (for error
@@ -799,14 +806,14 @@ s_parse_sub (s_parser_t *self, const char *prefix, const char *text, size_t n, c
         s_parse_fail (self, "template nesting too deep");
         return NULL;
     }
-    s_buf_t buf = { NULL, 0, 0, SIZE_MAX, false };
+    s_buf_t buf = { { NULL, 0, 0 }, SIZE_MAX, false };
     s_buf_putc (&buf, '{');
     s_buf_puts (&buf, prefix);
     s_buf_putn (&buf, text, n);
     s_buf_puts (&buf, suffix);
     s_buf_putc (&buf, '}');
-    s_node_t *root = s_parse (buf.data, buf.len, self->depth + 1, self->err, self->errlen);
-    free (buf.data);
+    s_node_t *root = s_parse (cr_buf_str (&buf.str), buf.str.len, self->depth + 1, self->err, self->errlen);
+    cr_buf_reset (&buf.str);
     if (!root)
         return NULL;
     assert (root->nkids > 0 && root->kids [0]->kind == S_LIST);
@@ -827,11 +834,11 @@ s_unquote (const char *s, size_t n, size_t *length)
     char quote = s [0];
     s++;
     n -= 2;
-    s_buf_t buf = { NULL, 0, 0, SIZE_MAX, false };
+    s_buf_t buf = { { NULL, 0, 0 }, SIZE_MAX, false };
     if (!memchr (s, '\\', n) && !memchr (s, quote, n)) {
         s_buf_putn (&buf, s, n);
-        *length = buf.len;
-        return buf.data? buf.data: (char *) zmalloc (1);
+        *length = buf.str.len;
+        return cr_buf_take (&buf.str);
     }
     size_t i = 0;
     while (i < n) {
@@ -912,10 +919,10 @@ s_unquote (const char *s, size_t n, size_t *length)
                 goto syntax;
         }
     }
-    *length = buf.len;
-    return buf.data? buf.data: (char *) zmalloc (1);
+    *length = buf.str.len;
+    return cr_buf_take (&buf.str);
 syntax:
-    free (buf.data);
+    cr_buf_reset (&buf.str);
     return NULL;
 }
 
@@ -1704,11 +1711,11 @@ s_eval_filter (s_ctx_t *ctx, s_list_t *in, s_node_t *node, s_list_t *out)
     for (size_t i = 0; i < in->size; i++) {
         json_t *value = in->items [i];
         if (!json_is_array (value)) {
-            s_buf_t text = { NULL, 0, 0, S_MAX_ERROR_VALUE, false };
+            s_buf_t text = { { NULL, 0, 0 }, S_MAX_ERROR_VALUE, false };
             s_put_go_value (&text, value, 0);
             s_fail (ctx, false, "%s%s is not array or slice and cannot be filtered",
-                    text.data? text.data: "", text.full? "...": "");
-            free (text.data);
+                    cr_buf_str (&text.str), text.full? "...": "");
+            cr_buf_reset (&text.str);
             s_list_assign (out, in);
             return -1;
         }
@@ -1933,7 +1940,7 @@ cr_jsonpath_eval (const char *template_text, const json_t *data, char *err, size
     //  Relaxed form: "metadata.name" or ".metadata.name" means
     //  "{.metadata.name}"; a blank template stays as it is, since "{}"
     //  would print the whole document
-    s_buf_t text = { NULL, 0, 0, SIZE_MAX, false };
+    s_buf_t text = { { NULL, 0, 0 }, SIZE_MAX, false };
     if (!strchr (template_text, '{') && !strchr (template_text, '}')
     &&  template_text [strspn (template_text, " \t\r\n")]) {
         int rune = 0;
@@ -1949,8 +1956,8 @@ cr_jsonpath_eval (const char *template_text, const json_t *data, char *err, size
         s_buf_puts (&text, template_text);
 
     char message [512];
-    s_node_t *root = s_parse (text.data? text.data: "", text.len, 0, message, sizeof (message));
-    free (text.data);
+    s_node_t *root = s_parse (cr_buf_str (&text.str), text.str.len, 0, message, sizeof (message));
+    cr_buf_reset (&text.str);
     if (!root) {
         snprintf (err, errlen, "error parsing jsonpath %s, %s", template_text, message);
         return NULL;
@@ -1966,13 +1973,39 @@ cr_jsonpath_eval (const char *template_text, const json_t *data, char *err, size
         json_decref (ctx.bytes [i]);
     s_node_destroy (&root);
     if (rc) {
-        s_buf_t quoted = { NULL, 0, 0, SIZE_MAX, false };
+        s_buf_t quoted = { { NULL, 0, 0 }, SIZE_MAX, false };
         s_put_go_quoted (&quoted, template_text);
         snprintf (err, errlen, "error executing jsonpath %s: Error executing template: %s",
-                  quoted.data, ctx.message);
-        free (quoted.data);
-        free (ctx.out.data);
+                  cr_buf_str (&quoted.str), ctx.message);
+        cr_buf_reset (&quoted.str);
+        cr_buf_reset (&ctx.out.str);
         return NULL;
     }
-    return ctx.out.data? ctx.out.data: (char *) zmalloc (1);
+    return cr_buf_take (&ctx.out.str);
+}
+
+
+//  --------------------------------------------------------------------------
+//  A document as Go's encoding/json writes it (see the header).
+
+char *
+cr_jsonpath_marshal (const json_t *value, int indent)
+{
+    if (!value)
+        return strdup ("null");
+    s_buf_t buf = { { NULL, 0, 0 }, SIZE_MAX, false };
+    s_marshal (&buf, (json_t *) value, indent);
+    return cr_buf_take (&buf.str);
+}
+
+
+//  --------------------------------------------------------------------------
+//  Text quoted as Go's %q quotes it (see the header).
+
+char *
+cr_jsonpath_quote (const char *text)
+{
+    s_buf_t buf = { { NULL, 0, 0 }, SIZE_MAX, false };
+    s_put_go_quoted (&buf, text ? text : "");
+    return cr_buf_take (&buf.str);
 }

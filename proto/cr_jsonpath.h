@@ -20,4 +20,22 @@
 char *
     cr_jsonpath_eval (const char *template_text, const json_t *data, char *err, size_t errlen);
 
+//  Renders a document as Go's encoding/json does (kubectl's -o json and
+//  the JSON quoted in its messages): object keys sorted by their bytes,
+//  "<", ">", "&", U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD,
+//  floats in their shortest form (exponent form below 1e-6 and from
+//  1e21, "1e-7" not "1e-07"). indent 0 gives json.Marshal's compact form;
+//  indent n > 0 gives json.MarshalIndent with n spaces (kubectl -o json
+//  uses 4). No trailing newline. Not recursive, so any depth is safe.
+//  NULL renders as "null". Caller frees.
+char *
+    cr_jsonpath_marshal (const json_t *value, int indent);
+
+//  Quotes text as Go's %q (strconv.Quote) does, for messages kubectl
+//  words with %q: '"' and '\\' escaped, \a \b \f \n \r \t \v by name,
+//  other control bytes, DEL and bytes of invalid UTF-8 as \xHH, valid
+//  UTF-8 kept. NULL quotes as "". Caller frees.
+char *
+    cr_jsonpath_quote (const char *text);
+
 #endif

@@ -62,6 +62,34 @@ cr_obj_int (const json_t *obj, const char *path, long long dflt)
     return json_is_integer (v) ? json_integer_value (v) : dflt;
 }
 
+//  --------------------------------------------------------------------------
+//  Orders C strings (qsort of key lists).
+
+static int
+s_compare_keys (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+const char **
+cr_obj_sorted_keys (const json_t *obj, size_t *count)
+{
+    size_t size = json_is_object (obj) ? json_object_size (obj) : 0;
+    const char **keys = (const char **) calloc (size + 1, sizeof (char *));
+    assert (keys);
+    size_t n = 0;
+    const char *key;
+    json_t *value;
+    if (size)
+        json_object_foreach ((json_t *) obj, key, value)
+            if (n < size)
+                keys [n++] = key;
+    qsort (keys, n, sizeof (char *), s_compare_keys);
+    if (count)
+        *count = n;
+    return keys;
+}
+
 int
 cr_obj_set (json_t *obj, const char *path, json_t *value)
 {

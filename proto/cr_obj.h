@@ -40,6 +40,12 @@ void
 json_t *
     cr_obj_ensure (json_t *obj, const char *path);
 
+//  The keys of an object sorted by strcmp, as Go prints a map, in an
+//  array of *count borrowed keys with NULL after the last (caller frees
+//  the array, not the keys). Not an object: no keys. count may be NULL.
+const char **
+    cr_obj_sorted_keys (const json_t *obj, size_t *count);
+
 //  Formats t as RFC 3339 UTC with whole seconds into buf (>= 21 bytes).
 const char *
     cr_time_format (time_t t, char *buf, size_t size);

@@ -62,168 +62,67 @@
 #define S_PREFIX_MAX    253     //  DNS-1123 subdomain prefix of a key
 
 //  ==========================================================================
-//  Growable strings and error lists
-
-typedef struct {
-    char *data;                 //  NUL-terminated once anything was added
-    size_t len;                 //  bytes used, without the NUL
-    size_t cap;                 //  bytes allocated
-} s_str_t;
-
-//  --------------------------------------------------------------------------
-//  Makes room for n more bytes plus the NUL.
-
-static void
-s_str_reserve (s_str_t *self, size_t n)
-{
-    if (self->len + n + 1 <= self->cap)
-        return;
-    size_t cap = self->cap ? self->cap : 64;
-    while (cap < self->len + n + 1)
-        cap *= 2;
-    self->data = (char *) realloc (self->data, cap);
-    assert (self->data);
-    self->cap = cap;
-}
-
-//  --------------------------------------------------------------------------
-//  Appends n bytes of text.
-
-static void
-s_str_add (s_str_t *self, const char *text, size_t n)
-{
-    s_str_reserve (self, n);
-    memcpy (self->data + self->len, text, n);
-    self->len += n;
-    self->data [self->len] = 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Appends a NUL-terminated string.
-
-static void
-s_str_cat (s_str_t *self, const char *text)
-{
-    s_str_add (self, text, strlen (text));
-}
-
-//  --------------------------------------------------------------------------
-//  Appends formatted text.
-
-static void
-s_str_printf (s_str_t *self, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_str_printf (s_str_t *self, const char *format, ...)
-{
-    //  Formats are literals; saying so also quiets GCC 12's false "null
-    //  format string" warning under UBSan's nonnull checks
-    assert (format);
-    va_list args;
-    va_start (args, format);
-    va_list copy;
-    va_copy (copy, args);
-    char probe [1];
-    int n = vsnprintf (probe, sizeof (probe), format, copy);
-    va_end (copy);
-    if (n > 0) {
-        s_str_reserve (self, (size_t) n);
-        vsnprintf (self->data + self->len, (size_t) n + 1, format, args);
-        self->len += (size_t) n;
-    }
-    va_end (args);
-}
-
-//  --------------------------------------------------------------------------
-//  The text so far ("" if nothing was added). Borrowed.
-
-static const char *
-s_str_text (const s_str_t *self)
-{
-    return self->data ? self->data : "";
-}
-
-//  --------------------------------------------------------------------------
-//  Hands the buffer to the caller (never NULL) and resets the string.
-
-static char *
-s_str_take (s_str_t *self)
-{
-    char *text = self->data ? self->data : strdup ("");
-    assert (text);
-    memset (self, 0, sizeof (*self));
-    return text;
-}
-
-//  --------------------------------------------------------------------------
-//  Frees the buffer.
-
-static void
-s_str_free (s_str_t *self)
-{
-    free (self->data);
-    memset (self, 0, sizeof (*self));
-}
+//  Go-quoted strings and error lists (text is built in cr_buf_t)
 
 //  --------------------------------------------------------------------------
 //  Appends text quoted as Go's %q does for ASCII (bytes of UTF-8
 //  sequences are copied as they are).
 
 static void
-s_str_quote (s_str_t *self, const char *text)
+s_str_quote (cr_buf_t *self, const char *text)
 {
-    s_str_cat (self, "\"");
+    cr_buf_add (self, "\"");
     for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
         if (*p == '"' || *p == '\\')
-            s_str_printf (self, "\\%c", *p);
+            cr_buf_printf (self, "\\%c", *p);
         else
         if (*p == '\n')
-            s_str_cat (self, "\\n");
+            cr_buf_add (self, "\\n");
         else
         if (*p == '\t')
-            s_str_cat (self, "\\t");
+            cr_buf_add (self, "\\t");
         else
         if (*p == '\r')
-            s_str_cat (self, "\\r");
+            cr_buf_add (self, "\\r");
         else
         if (*p < 0x20 || *p == 0x7f)
-            s_str_printf (self, "\\x%02x", *p);
+            cr_buf_printf (self, "\\x%02x", *p);
         else
-            s_str_add (self, (const char *) p, 1);
+            cr_buf_addn (self, (const char *) p, 1);
     }
-    s_str_cat (self, "\"");
+    cr_buf_add (self, "\"");
 }
 
 //  --------------------------------------------------------------------------
 //  Appends a list of strings as Go's %#v prints a []string.
 
 static void
-s_str_go_slice (s_str_t *self, char **values, size_t count)
+s_str_go_slice (cr_buf_t *self, char **values, size_t count)
 {
-    s_str_cat (self, "[]string{");
+    cr_buf_add (self, "[]string{");
     for (size_t i = 0; i < count; i++) {
         if (i)
-            s_str_cat (self, ", ");
+            cr_buf_add (self, ", ");
         s_str_quote (self, values [i]);
     }
-    s_str_cat (self, "}");
+    cr_buf_add (self, "}");
 }
 
 //  A list of error messages, rendered as an aggregate error: one message
 //  alone, several as "[a, b]".
 typedef struct {
-    s_str_t text;               //  messages joined by ", "
+    cr_buf_t text;               //  messages joined by ", "
     size_t count;               //  number of messages
 } s_errs_t;
 
 //  --------------------------------------------------------------------------
 //  Starts a new message and returns the string to write it into.
 
-static s_str_t *
+static cr_buf_t *
 s_errs_next (s_errs_t *self)
 {
     if (self->count++)
-        s_str_cat (&self->text, ", ");
+        cr_buf_add (&self->text, ", ");
     return &self->text;
 }
 
@@ -234,7 +133,7 @@ s_errs_next (s_errs_t *self)
 static void
 s_errs_invalid (s_errs_t *self, const char *path, const char *value, const char *detail)
 {
-    s_str_printf (s_errs_next (self), "%s: Invalid value: %s: %s", path, value, detail);
+    cr_buf_printf (s_errs_next (self), "%s: Invalid value: %s: %s", path, value, detail);
 }
 
 //  --------------------------------------------------------------------------
@@ -243,23 +142,23 @@ s_errs_invalid (s_errs_t *self, const char *path, const char *value, const char 
 static void
 s_errs_invalid_str (s_errs_t *self, const char *path, const char *value, const char *detail)
 {
-    s_str_t quoted = { 0 };
+    cr_buf_t quoted = { 0 };
     s_str_quote (&quoted, value);
-    s_errs_invalid (self, path, s_str_text (&quoted), detail);
-    s_str_free (&quoted);
+    s_errs_invalid (self, path, cr_buf_str (&quoted), detail);
+    cr_buf_reset (&quoted);
 }
 
 //  --------------------------------------------------------------------------
 //  Writes the aggregate into out (appending) and frees the list.
 
 static void
-s_errs_render (s_errs_t *self, s_str_t *out)
+s_errs_render (s_errs_t *self, cr_buf_t *out)
 {
     if (self->count > 1)
-        s_str_printf (out, "[%s]", s_str_text (&self->text));
+        cr_buf_printf (out, "[%s]", cr_buf_str (&self->text));
     else
-        s_str_cat (out, s_str_text (&self->text));
-    s_str_free (&self->text);
+        cr_buf_add (out, cr_buf_str (&self->text));
+    cr_buf_reset (&self->text);
     self->count = 0;
 }
 
@@ -326,11 +225,11 @@ s_is_dns_subdomain (const char *text, size_t len)
 //  Adds one problem to a "; "-joined list.
 
 static void
-s_problem (s_str_t *out, int *problems, const char *text)
+s_problem (cr_buf_t *out, int *problems, const char *text)
 {
     if ((*problems)++)
-        s_str_cat (out, "; ");
-    s_str_cat (out, text);
+        cr_buf_add (out, "; ");
+    cr_buf_add (out, text);
 }
 
 //  --------------------------------------------------------------------------
@@ -338,7 +237,7 @@ s_problem (s_str_t *out, int *problems, const char *text)
 //  problems, described in out joined by "; ".
 
 static int
-s_check_key (const char *key, s_str_t *out)
+s_check_key (const char *key, cr_buf_t *out)
 {
     int problems = 0;
     const char *slash = strchr (key, '/');
@@ -376,7 +275,7 @@ s_check_key (const char *key, s_str_t *out)
 //  problems, described in out.
 
 static int
-s_check_value (const char *value, s_str_t *out)
+s_check_value (const char *value, cr_buf_t *out)
 {
     int problems = 0;
     size_t len = strlen (value);
@@ -519,37 +418,37 @@ s_list_sort_unique (s_list_t *self)
 static void
 s_requirement_check (const char *key, s_op_t op, const s_list_t *values, s_errs_t *errs)
 {
-    s_str_t detail = { 0 };
+    cr_buf_t detail = { 0 };
     if (s_check_key (key, &detail))
-        s_errs_invalid_str (errs, "key", key, s_str_text (&detail));
-    s_str_free (&detail);
+        s_errs_invalid_str (errs, "key", key, cr_buf_str (&detail));
+    cr_buf_reset (&detail);
 
-    s_str_t slice = { 0 };
+    cr_buf_t slice = { 0 };
     s_str_go_slice (&slice, values->items, values->count);
     switch (op) {
         case S_OP_IN:
         case S_OP_NOT_IN:
             if (values->count == 0)
-                s_errs_invalid (errs, "values", s_str_text (&slice),
+                s_errs_invalid (errs, "values", cr_buf_str (&slice),
                                 "for 'in', 'notin' operators, values set can't be empty");
             break;
         case S_OP_EQUALS:
         case S_OP_DOUBLE_EQUALS:
         case S_OP_NOT_EQUALS:
             if (values->count != 1)
-                s_errs_invalid (errs, "values", s_str_text (&slice),
+                s_errs_invalid (errs, "values", cr_buf_str (&slice),
                                 "exact-match compatibility requires one single value");
             break;
         case S_OP_EXISTS:
         case S_OP_DOES_NOT_EXIST:
             if (values->count != 0)
-                s_errs_invalid (errs, "values", s_str_text (&slice),
+                s_errs_invalid (errs, "values", cr_buf_str (&slice),
                                 "values set must be empty for exists and does not exist");
             break;
         case S_OP_GT:
         case S_OP_LT:
             if (values->count != 1)
-                s_errs_invalid (errs, "values", s_str_text (&slice),
+                s_errs_invalid (errs, "values", cr_buf_str (&slice),
                                 "for 'Gt', 'Lt' operators, exactly one value is required");
             for (size_t i = 0; i < values->count; i++) {
                 long long number;
@@ -562,16 +461,16 @@ s_requirement_check (const char *key, s_op_t op, const s_list_t *values, s_errs_
             }
             break;
     }
-    s_str_free (&slice);
+    cr_buf_reset (&slice);
 
     for (size_t i = 0; i < values->count; i++) {
         if (s_check_value (values->items [i], &detail)) {
-            s_str_t path = { 0 };
-            s_str_printf (&path, "values[%zu][%s]", i, key);
-            s_errs_invalid_str (errs, s_str_text (&path), values->items [i], s_str_text (&detail));
-            s_str_free (&path);
+            cr_buf_t path = { 0 };
+            cr_buf_printf (&path, "values[%zu][%s]", i, key);
+            s_errs_invalid_str (errs, cr_buf_str (&path), values->items [i], cr_buf_str (&detail));
+            cr_buf_reset (&path);
         }
-        s_str_free (&detail);
+        cr_buf_reset (&detail);
     }
 }
 
@@ -802,7 +701,7 @@ s_kind (const s_item_t *item, bool values)
 //  (not consumed). Empty entries ("(a,)", "(,a)", "(a,,b)") are "".
 
 static int
-s_parse_id_list (s_parser_t *self, s_list_t *values, s_str_t *why)
+s_parse_id_list (s_parser_t *self, s_list_t *values, cr_buf_t *why)
 {
     while (true) {
         const s_item_t *item = s_take (self);
@@ -814,7 +713,7 @@ s_parse_id_list (s_parser_t *self, s_list_t *values, s_str_t *why)
             if (following == S_TOK_CLOSE)
                 return 0;
             if (following != S_TOK_COMMA) {
-                s_str_printf (why, "found '%.*s', expected: ',' or ')'", next->len, next->lit);
+                cr_buf_printf (why, "found '%.*s', expected: ',' or ')'", next->len, next->lit);
                 return -1;
             }
         }
@@ -831,7 +730,7 @@ s_parse_id_list (s_parser_t *self, s_list_t *values, s_str_t *why)
                 s_list_push (values, "", 0);
         }
         else {
-            s_str_printf (why, "found '%.*s', expected: ',', or identifier", item->len, item->lit);
+            cr_buf_printf (why, "found '%.*s', expected: ',', or identifier", item->len, item->lit);
             return -1;
         }
     }
@@ -842,11 +741,11 @@ s_parse_id_list (s_parser_t *self, s_list_t *values, s_str_t *why)
 //  Kubernetes.
 
 static int
-s_parse_values (s_parser_t *self, s_list_t *values, s_str_t *why)
+s_parse_values (s_parser_t *self, s_list_t *values, cr_buf_t *why)
 {
     const s_item_t *item = s_take (self);
     if (s_kind (item, true) != S_TOK_OPEN) {
-        s_str_printf (why, "found '%.*s' expected: '('", item->len, item->lit);
+        cr_buf_printf (why, "found '%.*s' expected: '('", item->len, item->lit);
         return -1;
     }
     const s_item_t *next = s_peek (self);
@@ -856,7 +755,7 @@ s_parse_values (s_parser_t *self, s_list_t *values, s_str_t *why)
             return -1;
         item = s_take (self);
         if (s_kind (item, true) != S_TOK_CLOSE) {
-            s_str_printf (why, "found '%.*s', expected: ')'", item->len, item->lit);
+            cr_buf_printf (why, "found '%.*s', expected: ')'", item->len, item->lit);
             return -1;
         }
         return 0;
@@ -866,7 +765,7 @@ s_parse_values (s_parser_t *self, s_list_t *values, s_str_t *why)
         s_list_push (values, "", 0);
         return 0;
     }
-    s_str_printf (why, "found '%.*s', expected: ',', ')' or identifier", next->len, next->lit);
+    cr_buf_printf (why, "found '%.*s', expected: ',', ')' or identifier", next->len, next->lit);
     return -1;
 }
 
@@ -875,7 +774,7 @@ s_parse_values (s_parser_t *self, s_list_t *values, s_str_t *why)
 //  comma) is the empty value.
 
 static int
-s_parse_exact_value (s_parser_t *self, s_list_t *values, s_str_t *why)
+s_parse_exact_value (s_parser_t *self, s_list_t *values, cr_buf_t *why)
 {
     s_tok_t tok = s_kind (s_peek (self), true);
     if (tok == S_TOK_EOS || tok == S_TOK_COMMA) {
@@ -887,7 +786,7 @@ s_parse_exact_value (s_parser_t *self, s_list_t *values, s_str_t *why)
         s_list_push (values, item->lit, (size_t) item->len);
         return 0;
     }
-    s_str_printf (why, "found '%.*s', expected: identifier", item->len, item->lit);
+    cr_buf_printf (why, "found '%.*s', expected: identifier", item->len, item->lit);
     return -1;
 }
 
@@ -896,7 +795,7 @@ s_parse_exact_value (s_parser_t *self, s_list_t *values, s_str_t *why)
 //  selector or returns -1 with the reason in why.
 
 static int
-s_parse_requirement (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
+s_parse_requirement (s_parser_t *self, cr_selector_t *selector, cr_buf_t *why)
 {
     bool negated = false;
     const s_item_t *item = s_take (self);
@@ -905,17 +804,17 @@ s_parse_requirement (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
         item = s_take (self);
     }
     if (s_kind (item, true) != S_TOK_ID) {
-        s_str_printf (why, "found '%.*s', expected: identifier", item->len, item->lit);
+        cr_buf_printf (why, "found '%.*s', expected: identifier", item->len, item->lit);
         return -1;
     }
     char *key = strndup (item->lit, (size_t) item->len);
     assert (key);
-    s_str_t detail = { 0 };
+    cr_buf_t detail = { 0 };
     if (s_check_key (key, &detail)) {
         s_errs_t errs = { { 0 }, 0 };
-        s_errs_invalid_str (&errs, "<nil>", key, s_str_text (&detail));
+        s_errs_invalid_str (&errs, "<nil>", key, cr_buf_str (&detail));
         s_errs_render (&errs, why);
-        s_str_free (&detail);
+        cr_buf_reset (&detail);
         free (key);
         return -1;
     }
@@ -937,8 +836,8 @@ s_parse_requirement (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
             case S_TOK_GT:              op = S_OP_GT; break;
             case S_TOK_LT:              op = S_OP_LT; break;
             default:
-                s_str_printf (why, "found '%.*s', expected: in, notin, =, ==, !=, gt, lt",
-                              item->len, item->lit);
+                cr_buf_printf (why, "found '%.*s', expected: in, notin, =, ==, !=, gt, lt",
+                               item->len, item->lit);
                 free (key);
                 return -1;
         }
@@ -971,7 +870,7 @@ s_parse_requirement (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
 //  Parses the whole token stream into the selector; -1 with why on error.
 
 static int
-s_parse (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
+s_parse (s_parser_t *self, cr_selector_t *selector, cr_buf_t *why)
 {
     while (true) {
         const s_item_t *item = s_peek (self);
@@ -979,14 +878,14 @@ s_parse (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
         if (tok == S_TOK_EOS)
             return 0;
         if (tok != S_TOK_ID && tok != S_TOK_NOT) {
-            s_str_printf (why, "found '%.*s', expected: !, identifier, or 'end of string'",
-                          item->len, item->lit);
+            cr_buf_printf (why, "found '%.*s', expected: !, identifier, or 'end of string'",
+                           item->len, item->lit);
             return -1;
         }
-        s_str_t reason = { 0 };
+        cr_buf_t reason = { 0 };
         if (s_parse_requirement (self, selector, &reason)) {
-            s_str_printf (why, "unable to parse requirement: %s", s_str_text (&reason));
-            s_str_free (&reason);
+            cr_buf_printf (why, "unable to parse requirement: %s", cr_buf_str (&reason));
+            cr_buf_reset (&reason);
             return -1;
         }
         item = s_take (self);
@@ -994,15 +893,15 @@ s_parse (s_parser_t *self, cr_selector_t *selector, s_str_t *why)
         if (tok == S_TOK_EOS)
             return 0;
         if (tok != S_TOK_COMMA) {
-            s_str_printf (why, "found '%.*s', expected: ',' or 'end of string'",
-                          item->len, item->lit);
+            cr_buf_printf (why, "found '%.*s', expected: ',' or 'end of string'",
+                           item->len, item->lit);
             return -1;
         }
         item = s_peek (self);
         tok = s_kind (item, true);
         if (tok != S_TOK_ID && tok != S_TOK_NOT) {
-            s_str_printf (why, "found '%.*s', expected: identifier after ','",
-                          item->len, item->lit);
+            cr_buf_printf (why, "found '%.*s', expected: identifier after ','",
+                           item->len, item->lit);
             return -1;
         }
     }
@@ -1020,12 +919,12 @@ cr_selector_parse (const char *text, char *err, size_t errlen)
         return self;
     s_parser_t parser = { NULL, 0, 0 };
     s_lex (&parser, text);
-    s_str_t why = { 0 };
+    cr_buf_t why = { 0 };
     int rc = s_parse (&parser, self, &why);
     free (parser.items);
     if (rc) {
-        s_fail (err, errlen, s_str_text (&why));
-        s_str_free (&why);
+        s_fail (err, errlen, cr_buf_str (&why));
+        cr_buf_reset (&why);
         cr_selector_destroy (&self);
         return NULL;
     }
@@ -1040,33 +939,33 @@ cr_selector_parse (const char *text, char *err, size_t errlen)
 //  Adds the matchExpressions of a LabelSelector; -1 with why on error.
 
 static int
-s_add_expressions (cr_selector_t *self, const json_t *exprs, s_str_t *why)
+s_add_expressions (cr_selector_t *self, const json_t *exprs, cr_buf_t *why)
 {
     if (!json_is_array (exprs)) {
-        s_str_cat (why, "matchExpressions: Invalid value: must be an array");
+        cr_buf_add (why, "matchExpressions: Invalid value: must be an array");
         return -1;
     }
     size_t index;
     json_t *expr;
     json_array_foreach (exprs, index, expr) {
         if (!json_is_object (expr)) {
-            s_str_printf (why, "matchExpressions[%zu]: Invalid value: must be an object", index);
+            cr_buf_printf (why, "matchExpressions[%zu]: Invalid value: must be an object", index);
             return -1;
         }
         json_t *key = json_object_get (expr, "key");
         json_t *oper = json_object_get (expr, "operator");
         json_t *vals = json_object_get (expr, "values");
         if (key && !json_is_string (key) && !json_is_null (key)) {
-            s_str_printf (why, "matchExpressions[%zu].key: Invalid value: must be a string", index);
+            cr_buf_printf (why, "matchExpressions[%zu].key: Invalid value: must be a string", index);
             return -1;
         }
         if (oper && !json_is_string (oper) && !json_is_null (oper)) {
-            s_str_printf (why, "matchExpressions[%zu].operator: Invalid value: must be a string", index);
+            cr_buf_printf (why, "matchExpressions[%zu].operator: Invalid value: must be a string", index);
             return -1;
         }
         if (vals && !json_is_array (vals) && !json_is_null (vals)) {
-            s_str_printf (why, "matchExpressions[%zu].values: Invalid value: must be an array of strings",
-                          index);
+            cr_buf_printf (why, "matchExpressions[%zu].values: Invalid value: must be an array of strings",
+                           index);
             return -1;
         }
         const char *opname = cr_str_or (json_string_value (oper), "");
@@ -1084,7 +983,7 @@ s_add_expressions (cr_selector_t *self, const json_t *exprs, s_str_t *why)
             op = S_OP_DOES_NOT_EXIST;
         else {
             s_str_quote (why, opname);
-            s_str_cat (why, " is not a valid label selector operator");
+            cr_buf_add (why, " is not a valid label selector operator");
             return -1;
         }
         s_list_t values = { 0 };
@@ -1092,8 +991,8 @@ s_add_expressions (cr_selector_t *self, const json_t *exprs, s_str_t *why)
         json_t *value;
         json_array_foreach (vals, vindex, value) {
             if (!json_is_string (value)) {
-                s_str_printf (why, "matchExpressions[%zu].values[%zu]: Invalid value: must be a string",
-                              index, vindex);
+                cr_buf_printf (why, "matchExpressions[%zu].values[%zu]: Invalid value: must be a string",
+                               index, vindex);
                 s_list_free (&values);
                 return -1;
             }
@@ -1120,17 +1019,17 @@ s_add_expressions (cr_selector_t *self, const json_t *exprs, s_str_t *why)
 //  selector map is taken as it is (SelectorFromSet does not validate).
 
 static int
-s_add_map (cr_selector_t *self, const json_t *map, const char *what, bool validate, s_str_t *why)
+s_add_map (cr_selector_t *self, const json_t *map, const char *what, bool validate, cr_buf_t *why)
 {
     if (!json_is_object (map)) {
-        s_str_printf (why, "%s: Invalid value: must be an object", what);
+        cr_buf_printf (why, "%s: Invalid value: must be an object", what);
         return -1;
     }
     const char *key;
     json_t *value;
     json_object_foreach ((json_t *) map, key, value) {
         if (!json_is_string (value)) {
-            s_str_printf (why, "%s[%s]: Invalid value: must be a string", what, key);
+            cr_buf_printf (why, "%s[%s]: Invalid value: must be a string", what, key);
             return -1;
         }
         s_list_t values = { 0 };
@@ -1164,10 +1063,10 @@ cr_selector_from_json (const json_t *selector, char *err, size_t errlen)
         self->nothing = true;
         return self;
     }
-    s_str_t why = { 0 };
+    cr_buf_t why = { 0 };
     int rc = 0;
     if (!json_is_object (selector)) {
-        s_str_cat (&why, "selector: Invalid value: must be an object");
+        cr_buf_add (&why, "selector: Invalid value: must be an object");
         rc = -1;
     }
     else {
@@ -1187,8 +1086,8 @@ cr_selector_from_json (const json_t *selector, char *err, size_t errlen)
         }
     }
     if (rc) {
-        s_fail (err, errlen, s_str_text (&why));
-        s_str_free (&why);
+        s_fail (err, errlen, cr_buf_str (&why));
+        cr_buf_reset (&why);
         cr_selector_destroy (&self);
         return NULL;
     }
@@ -1282,14 +1181,14 @@ cr_selector_empty (const cr_selector_t *self)
 char *
 cr_selector_string (const cr_selector_t *self)
 {
-    s_str_t out = { 0 };
+    cr_buf_t out = { 0 };
     for (size_t i = 0; self && i < self->nreqs; i++) {
         const s_req_t *req = &self->reqs [i];
         if (i)
-            s_str_cat (&out, ",");
+            cr_buf_add (&out, ",");
         if (req->op == S_OP_DOES_NOT_EXIST)
-            s_str_cat (&out, "!");
-        s_str_cat (&out, req->key);
+            cr_buf_add (&out, "!");
+        cr_buf_add (&out, req->key);
         const char *op = NULL;
         switch (req->op) {
             case S_OP_EQUALS:           op = "="; break;
@@ -1304,16 +1203,16 @@ cr_selector_string (const cr_selector_t *self)
         }
         if (!op)
             continue;
-        s_str_cat (&out, op);
+        cr_buf_add (&out, op);
         for (size_t j = 0; j < req->nvalues; j++) {
             if (j)
-                s_str_cat (&out, ",");
-            s_str_cat (&out, req->values [j]);
+                cr_buf_add (&out, ",");
+            cr_buf_add (&out, req->values [j]);
         }
         if (req->op == S_OP_IN || req->op == S_OP_NOT_IN)
-            s_str_cat (&out, ")");
+            cr_buf_add (&out, ")");
     }
-    return s_str_take (&out);
+    return cr_buf_take (&out);
 }
 
 //  ==========================================================================
@@ -1419,7 +1318,7 @@ s_split_terms (const char *text, s_list_t *parts)
 //  fields.UnescapeValue does. Returns -1 with why on error.
 
 static int
-s_unescape (const char *text, s_str_t *out, s_str_t *why)
+s_unescape (const char *text, cr_buf_t *out, cr_buf_t *why)
 {
     bool slash = false;
     for (const char *p = text; *p; p++) {
@@ -1429,11 +1328,11 @@ s_unescape (const char *text, s_str_t *out, s_str_t *why)
                 unsigned char lead = (unsigned char) *p;
                 size_t len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
                 size_t have = strnlen (p, len);
-                s_str_cat (why, "invalid field selector: invalid escape sequence: \\");
-                s_str_add (why, p, have);
+                cr_buf_add (why, "invalid field selector: invalid escape sequence: \\");
+                cr_buf_addn (why, p, have);
                 return -1;
             }
-            s_str_add (out, p, 1);
+            cr_buf_addn (out, p, 1);
             slash = false;
         }
         else
@@ -1441,14 +1340,14 @@ s_unescape (const char *text, s_str_t *out, s_str_t *why)
             slash = true;
         else
         if (*p == ',' || *p == '=') {
-            s_str_printf (why, "invalid field selector: unescapedRune character in value: %d", *p);
+            cr_buf_printf (why, "invalid field selector: unescapedRune character in value: %d", *p);
             return -1;
         }
         else
-            s_str_add (out, p, 1);
+            cr_buf_addn (out, p, 1);
     }
     if (slash) {
-        s_str_cat (why, "invalid field selector: invalid escape sequence: \\");
+        cr_buf_add (why, "invalid field selector: invalid escape sequence: \\");
         return -1;
     }
     return 0;
@@ -1494,7 +1393,7 @@ cr_fieldsel_parse (const char *resource, const char *text, char *err, size_t err
     self->terms = (s_term_t *) zmalloc (parts.count * sizeof (s_term_t));
 
     //  First pass: syntax of every term, as parseSelector does
-    s_str_t why = { 0 };
+    cr_buf_t why = { 0 };
     for (size_t i = 0; i < parts.count && !why.len; i++) {
         const char *part = parts.items [i];
         if (!*part)
@@ -1512,30 +1411,30 @@ cr_fieldsel_parse (const char *resource, const char *text, char *err, size_t err
             }
         }
         if (!oplen) {
-            s_str_printf (&why, "invalid selector: '%s'; can't understand '%s'", text, part);
+            cr_buf_printf (&why, "invalid selector: '%s'; can't understand '%s'", text, part);
             break;
         }
-        s_str_t value = { 0 };
+        cr_buf_t value = { 0 };
         if (s_unescape (op + oplen, &value, &why)) {
-            s_str_free (&value);
+            cr_buf_reset (&value);
             break;
         }
         s_term_t *term = &self->terms [self->nterms++];
         term->field = strndup (part, (size_t) (op - part));
         assert (term->field);
-        term->value = s_str_take (&value);
+        term->value = cr_buf_take (&value);
         term->negated = op [0] == '!';
     }
     //  Second pass: every field must be one the resource supports
     for (size_t i = 0; i < self->nterms && !why.len; i++) {
         self->terms [i].spec = s_field_find (resource, self->terms [i].field);
         if (!self->terms [i].spec)
-            s_str_printf (&why, "field label not supported: %s", self->terms [i].field);
+            cr_buf_printf (&why, "field label not supported: %s", self->terms [i].field);
     }
     s_list_free (&parts);
     if (why.len) {
-        s_fail (err, errlen, s_str_text (&why));
-        s_str_free (&why);
+        s_fail (err, errlen, cr_buf_str (&why));
+        cr_buf_reset (&why);
         cr_fieldsel_destroy (&self);
         return NULL;
     }

@@ -31,7 +31,9 @@
       by tabs, one row per line) and then runs it through a
       non-recursive emulation of Go's text/tabwriter, so embedded tabs,
       multi-byte characters and the unpadded last column behave as they
-      do in kubectl.
+      do in kubectl. That tabwriter is public (cr_table_tabwrite) with
+      the minwidth and padding as parameters: corralctl aligns describe
+      and api-resources with it too.
     =========================================================================
 */
 #include "libcorral.h"
@@ -121,110 +123,19 @@ typedef struct {
 } s_printer_t;
 
 typedef struct {
-    char *data;                     //  NUL-terminated text or NULL
-    size_t len;                     //  bytes used
-    size_t cap;                     //  bytes allocated
-} s_buf_t;
-
-typedef struct {
     bool set;                       //  false = Go's zero time
     time_t t;                       //  seconds since the epoch
 } s_stamp_t;
 
 
 //  --------------------------------------------------------------------------
-//  Appends n bytes to a growable string buffer (always NUL-terminated).
-
-static void
-s_buf_addn (s_buf_t *self, const char *text, size_t n)
-{
-    if (self->len + n + 1 > self->cap) {
-        size_t cap = self->cap ? self->cap : 64;
-        while (cap < self->len + n + 1)
-            cap *= 2;
-        self->data = (char *) realloc (self->data, cap);
-        assert (self->data);
-        self->cap = cap;
-    }
-    if (n)
-        memcpy (self->data + self->len, text, n);
-    self->len += n;
-    self->data [self->len] = 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Appends a string (NULL appends nothing).
-
-static void
-s_buf_add (s_buf_t *self, const char *text)
-{
-    s_buf_addn (self, text ? text : "", text ? strlen (text) : 0);
-}
-
-//  --------------------------------------------------------------------------
-//  Appends printf-formatted text.
-
-static void
-s_buf_printf (s_buf_t *self, const char *format, ...)
-{
-    va_list args, copy;
-    va_start (args, format);
-    va_copy (copy, args);
-    int n = vsnprintf (NULL, 0, format, copy);
-    va_end (copy);
-    if (n > 0) {
-        char *text = (char *) malloc ((size_t) n + 1);
-        assert (text);
-        vsnprintf (text, (size_t) n + 1, format, args);
-        s_buf_addn (self, text, (size_t) n);
-        free (text);
-    }
-    else
-        s_buf_addn (self, "", 0);
-    va_end (args);
-}
-
-//  --------------------------------------------------------------------------
 //  Replaces the buffer's content with text.
 
 static void
-s_buf_set (s_buf_t *self, const char *text)
+s_buf_set (cr_buf_t *self, const char *text)
 {
     self->len = 0;
-    s_buf_add (self, text);
-}
-
-//  --------------------------------------------------------------------------
-//  The buffer's text, "" when nothing was added. Borrowed.
-
-static const char *
-s_buf_str (const s_buf_t *self)
-{
-    return self->data ? self->data : "";
-}
-
-//  --------------------------------------------------------------------------
-//  Frees the buffer's memory.
-
-static void
-s_buf_free (s_buf_t *self)
-{
-    free (self->data);
-    self->data = NULL;
-    self->len = self->cap = 0;
-}
-
-//  --------------------------------------------------------------------------
-//  Hands the buffer's text to the caller (never NULL) and empties it.
-
-static char *
-s_buf_take (s_buf_t *self)
-{
-    char *text = self->data ? self->data : strdup ("");
-    assert (text);
-    self->data = NULL;
-    self->len = self->cap = 0;
-    return text;
+    cr_buf_add (self, text);
 }
 
 //  --------------------------------------------------------------------------
@@ -269,10 +180,10 @@ s_add_int (json_t *cells, long long value)
 //  Appends the buffer's text as a string cell and frees the buffer.
 
 static void
-s_add_buf (json_t *cells, s_buf_t *buf)
+s_add_buf (json_t *cells, cr_buf_t *buf)
 {
-    s_add_str (cells, s_buf_str (buf));
-    s_buf_free (buf);
+    s_add_str (cells, cr_buf_str (buf));
+    cr_buf_reset (buf);
 }
 
 //  --------------------------------------------------------------------------
@@ -292,26 +203,30 @@ s_time (const char *text, time_t *t)
 
 //  --------------------------------------------------------------------------
 //  Go's duration.HumanDuration of a number of seconds: "<invalid>" when
-//  more than one second negative, "0s" when just below zero.
+//  more than one second negative, "0s" when just below zero. Written
+//  into buf; returns buf.
 
 static const char *
 s_human (long long seconds, char *buf, size_t size)
 {
-    if (seconds < -1)
-        return "<invalid>";
+    if (seconds < -1) {
+        snprintf (buf, size, "<invalid>");
+        return buf;
+    }
     return cr_time_human (seconds < 0 ? 0 : seconds, buf, size);
 }
 
 //  --------------------------------------------------------------------------
-//  translateTimestampSince: HumanDuration of now - t, "<unknown>" when the
-//  timestamp is absent or unreadable.
+//  translateTimestampSince (see the header).
 
-static const char *
-s_since (const char *text, time_t now, char *buf, size_t size)
+const char *
+cr_table_since (const char *timestamp, time_t now, char *buf, size_t size)
 {
     time_t t;
-    if (!s_time (text, &t))
-        return "<unknown>";
+    if (!s_time (timestamp, &t)) {
+        snprintf (buf, size, "<unknown>");
+        return buf;
+    }
     return s_human ((long long) now - (long long) t, buf, size);
 }
 
@@ -322,7 +237,7 @@ static void
 s_add_age (json_t *cells, const json_t *obj, time_t now)
 {
     char buf [64];
-    s_add_str (cells, s_since (cr_obj_str (obj, "metadata.creationTimestamp"), now, buf, sizeof (buf)));
+    s_add_str (cells, cr_table_since (cr_obj_str (obj, "metadata.creationTimestamp"), now, buf, sizeof (buf)));
 }
 
 //  --------------------------------------------------------------------------
@@ -335,35 +250,23 @@ s_strcmp_p (const void *a, const void *b)
 }
 
 //  --------------------------------------------------------------------------
-//  labels.FormatLabels: "k=v,k2=v2" sorted by key, "<none>" when empty.
-//  Entries whose value is not a string are skipped. Caller frees.
+//  labels.FormatLabels (see the header).
 
-static char *
-s_format_labels (const json_t *labels)
+char *
+cr_table_format_labels (const json_t *labels)
 {
-    size_t size = json_is_object (labels) ? json_object_size (labels) : 0;
-    const char **keys = (const char **) calloc (size + 1, sizeof (char *));
-    assert (keys);
-    size_t count = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach ((json_t *) labels, key, value) {
-        if (json_is_string (value) && count < size)
-            keys [count++] = key;
-    }
-    qsort (keys, count, sizeof (char *), s_strcmp_p);
-    s_buf_t buf = { 0 };
+    size_t count;
+    const char **keys = cr_obj_sorted_keys (labels, &count);
+    cr_buf_t buf = { 0 };
     for (size_t i = 0; i < count; i++) {
-        if (i)
-            s_buf_add (&buf, ",");
-        s_buf_add (&buf, keys [i]);
-        s_buf_add (&buf, "=");
-        s_buf_add (&buf, json_string_value (json_object_get (labels, keys [i])));
+        const char *value = json_string_value (json_object_get (labels, keys [i]));
+        if (value)
+            cr_buf_printf (&buf, "%s%s=%s", buf.len ? "," : "", keys [i], value);
     }
     free (keys);
     if (buf.len == 0)
         s_buf_set (&buf, "<none>");
-    return s_buf_take (&buf);
+    return cr_buf_take (&buf);
 }
 
 //  --------------------------------------------------------------------------
@@ -372,7 +275,7 @@ s_format_labels (const json_t *labels)
 static void
 s_add_labels (json_t *cells, const json_t *obj, const char *path)
 {
-    char *text = s_format_labels (cr_obj_get (obj, path));
+    char *text = cr_table_format_labels (cr_obj_get (obj, path));
     s_add_str (cells, text);
     free (text);
 }
@@ -552,18 +455,18 @@ s_selector_string (const json_t *selector)
         return NULL;
     }
     qsort (reqs, count, sizeof (s_requirement_t), s_requirement_cmp);
-    s_buf_t buf = { 0 };
-    s_buf_add (&buf, "");
+    cr_buf_t buf = { 0 };
+    cr_buf_add (&buf, "");
     for (size_t i = 0; i < count; i++) {
         s_requirement_t *req = &reqs [i];
         if (i)
-            s_buf_add (&buf, ",");
+            cr_buf_add (&buf, ",");
         if (req->op == S_OP_NOT_EXISTS)
-            s_buf_add (&buf, "!");
-        s_buf_add (&buf, req->key);
+            cr_buf_add (&buf, "!");
+        cr_buf_add (&buf, req->key);
         if (req->op == S_OP_EQUALS) {
-            s_buf_add (&buf, "=");
-            s_buf_add (&buf, req->value);
+            cr_buf_add (&buf, "=");
+            cr_buf_add (&buf, req->value);
         }
         else
         if (req->op == S_OP_IN || req->op == S_OP_NOTIN) {
@@ -573,18 +476,18 @@ s_selector_string (const json_t *selector)
             for (size_t v = 0; v < nvalues; v++)
                 values [v] = json_string_value (json_array_get (req->values, v));
             qsort (values, nvalues, sizeof (char *), s_strcmp_p);
-            s_buf_add (&buf, req->op == S_OP_IN ? " in (" : " notin (");
+            cr_buf_add (&buf, req->op == S_OP_IN ? " in (" : " notin (");
             for (size_t v = 0; v < nvalues; v++) {
                 if (v)
-                    s_buf_add (&buf, ",");
-                s_buf_add (&buf, values [v]);
+                    cr_buf_add (&buf, ",");
+                cr_buf_add (&buf, values [v]);
             }
-            s_buf_add (&buf, ")");
+            cr_buf_add (&buf, ")");
             free (values);
         }
     }
     free (reqs);
-    return s_buf_take (&buf);
+    return cr_buf_take (&buf);
 }
 
 //  --------------------------------------------------------------------------
@@ -607,15 +510,15 @@ static void
 s_add_containers (json_t *cells, const json_t *obj, const char *path)
 {
     json_t *containers = cr_obj_get (obj, path);
-    s_buf_t names = { 0 }, images = { 0 };
+    cr_buf_t names = { 0 }, images = { 0 };
     for (size_t i = 0; i < json_array_size (containers); i++) {
         json_t *container = json_array_get (containers, i);
         if (i) {
-            s_buf_add (&names, ",");
-            s_buf_add (&images, ",");
+            cr_buf_add (&names, ",");
+            cr_buf_add (&images, ",");
         }
-        s_buf_add (&names, s_str (container, "name"));
-        s_buf_add (&images, s_str (container, "image"));
+        cr_buf_add (&names, s_str (container, "name"));
+        cr_buf_add (&images, s_str (container, "image"));
     }
     s_add_buf (cells, &names);
     s_add_buf (cells, &images);
@@ -626,7 +529,7 @@ s_add_containers (json_t *cells, const json_t *obj, const char *path)
 //  many were added. Non-string items are skipped.
 
 static size_t
-s_join_strings (s_buf_t *buf, const json_t *array, size_t already)
+s_join_strings (cr_buf_t *buf, const json_t *array, size_t already)
 {
     size_t count = 0;
     for (size_t i = 0; i < json_array_size (array); i++) {
@@ -634,8 +537,8 @@ s_join_strings (s_buf_t *buf, const json_t *array, size_t already)
         if (!text)
             continue;
         if (already + count)
-            s_buf_add (buf, ",");
-        s_buf_add (buf, text);
+            cr_buf_add (buf, ",");
+        cr_buf_add (buf, text);
         count++;
     }
     return count;
@@ -727,7 +630,7 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
     s_stamp_t last = { false, 0 }, sidecar_last = { false, 0 };
     char buf [64];
 
-    s_buf_t reason = { 0 };
+    cr_buf_t reason = { 0 };
     s_buf_set (&reason, *s_str (pod, "status.reason") ? s_str (pod, "status.reason") : phase);
     for (size_t i = 0; i < json_array_size (conditions); i++) {
         json_t *condition = json_array_get (conditions, i);
@@ -764,18 +667,18 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
         if (terminated) {
             const char *why = s_str (terminated, "reason");
             if (*why)
-                s_buf_printf (&reason, "Init:%s", why);
+                cr_buf_printf (&reason, "Init:%s", why);
             else
             if (cr_obj_int (terminated, "signal", 0) != 0)
-                s_buf_printf (&reason, "Init:Signal:%lld", cr_obj_int (terminated, "signal", 0));
+                cr_buf_printf (&reason, "Init:Signal:%lld", cr_obj_int (terminated, "signal", 0));
             else
-                s_buf_printf (&reason, "Init:ExitCode:%lld", cr_obj_int (terminated, "exitCode", 0));
+                cr_buf_printf (&reason, "Init:ExitCode:%lld", cr_obj_int (terminated, "exitCode", 0));
         }
         else
         if (waiting && *s_str (waiting, "reason") && !streq (s_str (waiting, "reason"), "PodInitializing"))
-            s_buf_printf (&reason, "Init:%s", s_str (waiting, "reason"));
+            cr_buf_printf (&reason, "Init:%s", s_str (waiting, "reason"));
         else
-            s_buf_printf (&reason, "Init:%zu/%zu", i, json_array_size (inits));
+            cr_buf_printf (&reason, "Init:%zu/%zu", i, json_array_size (inits));
         initializing = true;
         break;
     }
@@ -798,9 +701,9 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
             if (terminated) {
                 reason.len = 0;
                 if (cr_obj_int (terminated, "signal", 0) != 0)
-                    s_buf_printf (&reason, "Signal:%lld", cr_obj_int (terminated, "signal", 0));
+                    cr_buf_printf (&reason, "Signal:%lld", cr_obj_int (terminated, "signal", 0));
                 else
-                    s_buf_printf (&reason, "ExitCode:%lld", cr_obj_int (terminated, "exitCode", 0));
+                    cr_buf_printf (&reason, "ExitCode:%lld", cr_obj_int (terminated, "exitCode", 0));
             }
             else
             if (json_is_true (json_object_get (status, "ready")) && s_obj (status, "state.running")) {
@@ -808,7 +711,7 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
                 ready++;
             }
         }
-        if (streq (s_buf_str (&reason), "Completed") && running)
+        if (streq (cr_buf_str (&reason), "Completed") && running)
             s_buf_set (&reason, s_condition_true (conditions, "Ready", false) ? "Running" : "NotReady");
     }
     bool deleting = json_is_string (cr_obj_get (pod, "metadata.deletionTimestamp"));
@@ -819,15 +722,15 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
         s_buf_set (&reason, "Terminating");
 
     s_add_str (cells, s_str (pod, "metadata.name"));
-    s_buf_t text = { 0 };
-    s_buf_printf (&text, "%zu/%zu", ready, total);
+    cr_buf_t text = { 0 };
+    cr_buf_printf (&text, "%zu/%zu", ready, total);
     s_add_buf (cells, &text);
     s_add_buf (cells, &reason);
     if (restarts != 0 && last.set)
-        s_buf_printf (&text, "%lld (%s ago)", restarts,
-                      s_human ((long long) now - (long long) last.t, buf, sizeof (buf)));
+        cr_buf_printf (&text, "%lld (%s ago)", restarts,
+                       s_human ((long long) now - (long long) last.t, buf, sizeof (buf)));
     else
-        s_buf_printf (&text, "%lld", restarts);
+        cr_buf_printf (&text, "%lld", restarts);
     s_add_buf (cells, &text);
     s_add_age (cells, pod, now);
 
@@ -854,7 +757,7 @@ s_pod_cells (json_t *cells, const json_t *pod, time_t now)
                 }
             }
         }
-        s_buf_printf (&text, "%zu/%zu", passed, json_array_size (gates));
+        cr_buf_printf (&text, "%zu/%zu", passed, json_array_size (gates));
         s_add_buf (cells, &text);
     }
     else
@@ -904,28 +807,11 @@ s_node_info (json_t *cells, const json_t *node, const char *path)
 }
 
 //  --------------------------------------------------------------------------
-//  printNode: Ready/NotReady/Unknown, roles from labels, addresses.
+//  findNodeRoles (see the header).
 
-static void
-s_node_cells (json_t *cells, const json_t *node, time_t now)
+char *
+cr_table_node_roles (const json_t *node)
 {
-    //  The last Ready condition wins, as in Go's condition map
-    json_t *conditions = cr_obj_get (node, "status.conditions");
-    json_t *ready = NULL;
-    for (size_t i = 0; i < json_array_size (conditions); i++) {
-        json_t *condition = json_array_get (conditions, i);
-        if (streq (s_str (condition, "type"), "Ready"))
-            ready = condition;
-    }
-    s_buf_t status = { 0 };
-    if (ready)
-        s_buf_add (&status, streq (s_str (ready, "status"), "True") ? "Ready" : "NotReady");
-    else
-        s_buf_add (&status, "Unknown");
-    if (json_is_true (cr_obj_get (node, "spec.unschedulable")))
-        s_buf_add (&status, ",SchedulingDisabled");
-
-    //  Roles: node-role.kubernetes.io/<role> keys and kubernetes.io/role
     json_t *labels = s_obj (node, "metadata.labels");
     size_t size = labels ? json_object_size (labels) : 0;
     const char **roles = (const char **) calloc (size + 1, sizeof (char *));
@@ -947,21 +833,47 @@ s_node_cells (json_t *cells, const json_t *node, time_t now)
             roles [count++] = json_string_value (value);
     }
     qsort (roles, count, sizeof (char *), s_strcmp_p);
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     for (size_t i = 0; i < count; i++) {
         if (i && streq (roles [i], roles [i - 1]))
             continue;
         if (text.len)
-            s_buf_add (&text, ",");
-        s_buf_add (&text, roles [i]);
+            cr_buf_add (&text, ",");
+        cr_buf_add (&text, roles [i]);
     }
     free (roles);
     if (text.len == 0)
         s_buf_set (&text, "<none>");
+    return cr_buf_take (&text);
+}
+
+//  --------------------------------------------------------------------------
+//  printNode: Ready/NotReady/Unknown, roles from labels, addresses.
+
+static void
+s_node_cells (json_t *cells, const json_t *node, time_t now)
+{
+    //  The last Ready condition wins, as in Go's condition map
+    json_t *conditions = cr_obj_get (node, "status.conditions");
+    json_t *ready = NULL;
+    for (size_t i = 0; i < json_array_size (conditions); i++) {
+        json_t *condition = json_array_get (conditions, i);
+        if (streq (s_str (condition, "type"), "Ready"))
+            ready = condition;
+    }
+    cr_buf_t status = { 0 };
+    if (ready)
+        cr_buf_add (&status, streq (s_str (ready, "status"), "True") ? "Ready" : "NotReady");
+    else
+        cr_buf_add (&status, "Unknown");
+    if (json_is_true (cr_obj_get (node, "spec.unschedulable")))
+        cr_buf_add (&status, ",SchedulingDisabled");
 
     s_add_str (cells, s_str (node, "metadata.name"));
     s_add_buf (cells, &status);
-    s_add_buf (cells, &text);
+    char *roles = cr_table_node_roles (node);
+    s_add_str (cells, roles);
+    free (roles);
     s_add_age (cells, node, now);
     s_add_str (cells, s_str (node, "status.nodeInfo.kubeletVersion"));
     s_add_str (cells, s_node_address (node, "InternalIP"));
@@ -993,7 +905,7 @@ static void
 s_service_external_ip (json_t *cells, const json_t *svc, const char *type)
 {
     json_t *external = cr_obj_get (svc, "spec.externalIPs");
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     if (streq (type, "ClusterIP") || streq (type, "NodePort")) {
         if (s_join_strings (&text, external, 0) == 0)
             s_buf_set (&text, "<none>");
@@ -1022,8 +934,8 @@ s_service_external_ip (json_t *cells, const json_t *svc, const char *type)
             if (i && streq (points [i], points [i - 1]))
                 continue;
             if (added++)
-                s_buf_add (&text, ",");
-            s_buf_add (&text, points [i]);
+                cr_buf_add (&text, ",");
+            cr_buf_add (&text, points [i]);
         }
         free (points);
         added += s_join_strings (&text, external, added);
@@ -1057,18 +969,18 @@ s_service_cells (json_t *cells, const json_t *svc, time_t now)
     s_service_external_ip (cells, svc, type);
 
     json_t *ports = cr_obj_get (svc, "spec.ports");
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     for (size_t i = 0; i < json_array_size (ports); i++) {
         json_t *port = json_array_get (ports, i);
         const char *protocol = cr_obj_str (port, "protocol");
         long long node_port = cr_obj_int (port, "nodePort", 0);
         if (i)
-            s_buf_add (&text, ",");
+            cr_buf_add (&text, ",");
         if (node_port > 0)
-            s_buf_printf (&text, "%lld:%lld/%s", cr_obj_int (port, "port", 0), node_port,
-                          protocol ? protocol : "TCP");
+            cr_buf_printf (&text, "%lld:%lld/%s", cr_obj_int (port, "port", 0), node_port,
+                           protocol ? protocol : "TCP");
         else
-            s_buf_printf (&text, "%lld/%s", cr_obj_int (port, "port", 0), protocol ? protocol : "TCP");
+            cr_buf_printf (&text, "%lld/%s", cr_obj_int (port, "port", 0), protocol ? protocol : "TCP");
     }
     if (text.len == 0)
         s_buf_set (&text, "<none>");
@@ -1095,7 +1007,7 @@ static void
 s_endpoints_cells (json_t *cells, const json_t *ep, time_t now)
 {
     json_t *subsets = cr_obj_get (ep, "subsets");
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     size_t listed = 0, count = 0;
     bool more = false;
     for (size_t s = 0; s < json_array_size (subsets); s++) {
@@ -1114,14 +1026,14 @@ s_endpoints_cells (json_t *cells, const json_t *ep, time_t now)
                 }
                 const char *ip = s_str (json_array_get (addresses, a), "ip");
                 if (listed++)
-                    s_buf_add (&text, ",");
+                    cr_buf_add (&text, ",");
                 if (!nports)
-                    s_buf_add (&text, ip);
+                    cr_buf_add (&text, ip);
                 else
                 if (strchr (ip, ':'))
-                    s_buf_printf (&text, "[%s]:%lld", ip, cr_obj_int (port, "port", 0));
+                    cr_buf_printf (&text, "[%s]:%lld", ip, cr_obj_int (port, "port", 0));
                 else
-                    s_buf_printf (&text, "%s:%lld", ip, cr_obj_int (port, "port", 0));
+                    cr_buf_printf (&text, "%s:%lld", ip, cr_obj_int (port, "port", 0));
             }
         }
     }
@@ -1129,7 +1041,7 @@ s_endpoints_cells (json_t *cells, const json_t *ep, time_t now)
         s_buf_set (&text, "<none>");
     else
     if (more)
-        s_buf_printf (&text, " + %zu more...", count - S_MAX_ENDPOINTS);
+        cr_buf_printf (&text, " + %zu more...", count - S_MAX_ENDPOINTS);
     s_add_str (cells, s_str (ep, "metadata.name"));
     s_add_buf (cells, &text);
     s_add_age (cells, ep, now);
@@ -1169,31 +1081,31 @@ static void
 s_event_cells (json_t *cells, const json_t *ev, time_t now)
 {
     char first_buf [64], last_buf [64];
-    const char *first = s_since (cr_obj_str (ev, "firstTimestamp"), now, first_buf, sizeof (first_buf));
+    const char *first = cr_table_since (cr_obj_str (ev, "firstTimestamp"), now, first_buf, sizeof (first_buf));
     time_t t;
     if (!s_time (cr_obj_str (ev, "firstTimestamp"), &t))
-        first = s_since (cr_obj_str (ev, "eventTime"), now, first_buf, sizeof (first_buf));
-    const char *last = s_since (cr_obj_str (ev, "lastTimestamp"), now, last_buf, sizeof (last_buf));
+        first = cr_table_since (cr_obj_str (ev, "eventTime"), now, first_buf, sizeof (first_buf));
+    const char *last = cr_table_since (cr_obj_str (ev, "lastTimestamp"), now, last_buf, sizeof (last_buf));
     if (!s_time (cr_obj_str (ev, "lastTimestamp"), &t))
         last = first;
     long long count = cr_obj_int (ev, "count", 0);
     json_t *series = s_obj (ev, "series");
     if (series) {
-        last = s_since (cr_obj_str (series, "lastObservedTime"), now, last_buf, sizeof (last_buf));
+        last = cr_table_since (cr_obj_str (series, "lastObservedTime"), now, last_buf, sizeof (last_buf));
         count = cr_obj_int (series, "count", 0);
     }
     else
     if (count == 0)
         count = 1;                  //  singleton events of the new API
 
-    s_buf_t target = { 0 };
+    cr_buf_t target = { 0 };
     const char *kind = s_str (ev, "involvedObject.kind");
     for (const char *c = kind; *c; c++) {
         char lower = (*c >= 'A' && *c <= 'Z') ? (char) (*c - 'A' + 'a') : *c;
-        s_buf_addn (&target, &lower, 1);
+        cr_buf_addn (&target, &lower, 1);
     }
     if (*s_str (ev, "involvedObject.name"))
-        s_buf_printf (&target, "/%s", s_str (ev, "involvedObject.name"));
+        cr_buf_printf (&target, "/%s", s_str (ev, "involvedObject.name"));
 
     const char *component = s_str (ev, "source.component");
     if (!*component)
@@ -1201,10 +1113,10 @@ s_event_cells (json_t *cells, const json_t *ev, time_t now)
     const char *host = s_str (ev, "source.host");
     if (!*host)
         host = s_str (ev, "reportingInstance");
-    s_buf_t source = { 0 };
-    s_buf_add (&source, component);
+    cr_buf_t source = { 0 };
+    cr_buf_add (&source, component);
     if (*host)
-        s_buf_printf (&source, ", %s", host);
+        cr_buf_printf (&source, ", %s", host);
 
     const char *message = s_str (ev, "message");
     size_t length = strlen (message);
@@ -1214,8 +1126,8 @@ s_event_cells (json_t *cells, const json_t *ev, time_t now)
         message++;
         length--;
     }
-    s_buf_t trimmed = { 0 };
-    s_buf_addn (&trimmed, message, length);
+    cr_buf_t trimmed = { 0 };
+    cr_buf_addn (&trimmed, message, length);
 
     s_add_str (cells, last);
     s_add_str (cells, s_str (ev, "type"));
@@ -1312,10 +1224,10 @@ static const s_column_t s_deployment_columns [] = {
 static void
 s_deployment_cells (json_t *cells, const json_t *dep, time_t now)
 {
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     s_add_str (cells, s_str (dep, "metadata.name"));
-    s_buf_printf (&text, "%lld/%lld", cr_obj_int (dep, "status.readyReplicas", 0),
-                  cr_obj_int (dep, "spec.replicas", 1));
+    cr_buf_printf (&text, "%lld/%lld", cr_obj_int (dep, "status.readyReplicas", 0),
+                   cr_obj_int (dep, "spec.replicas", 1));
     s_add_buf (cells, &text);
     s_add_int (cells, cr_obj_int (dep, "status.updatedReplicas", 0));
     s_add_int (cells, cr_obj_int (dep, "status.availableReplicas", 0));
@@ -1383,15 +1295,15 @@ static const s_column_t s_job_columns [] = {
 static void
 s_job_cells (json_t *cells, const json_t *job, time_t now)
 {
-    s_buf_t completions = { 0 };
+    cr_buf_t completions = { 0 };
     long long succeeded = cr_obj_int (job, "status.succeeded", 0);
     if (json_is_integer (cr_obj_get (job, "spec.completions")))
-        s_buf_printf (&completions, "%lld/%lld", succeeded, cr_obj_int (job, "spec.completions", 0));
+        cr_buf_printf (&completions, "%lld/%lld", succeeded, cr_obj_int (job, "spec.completions", 0));
     else
     if (cr_obj_int (job, "spec.parallelism", 0) > 1)
-        s_buf_printf (&completions, "%lld/1 of %lld", succeeded, cr_obj_int (job, "spec.parallelism", 0));
+        cr_buf_printf (&completions, "%lld/1 of %lld", succeeded, cr_obj_int (job, "spec.parallelism", 0));
     else
-        s_buf_printf (&completions, "%lld/1", succeeded);
+        cr_buf_printf (&completions, "%lld/1", succeeded);
 
     char buf [64];
     const char *duration = "";
@@ -1607,7 +1519,7 @@ cr_table_cells (const cr_resource_t *res, const json_t *obj, time_t now)
 //  other values print as Go's fmt.Sprint would; null prints nothing.
 
 static void
-s_render_cell (s_buf_t *out, const json_t *cell)
+s_render_cell (cr_buf_t *out, const json_t *cell)
 {
     if (json_is_string (cell)) {
         const char *text = json_string_value (cell);
@@ -1618,21 +1530,21 @@ s_render_cell (s_buf_t *out, const json_t *cell)
         bool truncated = cut < length;
         for (size_t i = 0; i < cut; i++) {
             if (text [i] == '\x1b')
-                s_buf_add (out, "^[");
+                cr_buf_add (out, "^[");
             else
-                s_buf_addn (out, &text [i], 1);
+                cr_buf_addn (out, &text [i], 1);
         }
         if (truncated)
-            s_buf_add (out, "...");
+            cr_buf_add (out, "...");
     }
     else
     if (json_is_integer (cell))
-        s_buf_printf (out, "%" JSON_INTEGER_FORMAT, json_integer_value (cell));
+        cr_buf_printf (out, "%" JSON_INTEGER_FORMAT, json_integer_value (cell));
     else
     if (json_is_real (cell)) {
         double value = json_real_value (cell);
         if (value == floor (value) && fabs (value) < 1e21)
-            s_buf_printf (out, "%.0f", value);
+            cr_buf_printf (out, "%.0f", value);
         else {
             //  The shortest form that reads back the same, as Go prints
             char text [64];
@@ -1641,18 +1553,29 @@ s_render_cell (s_buf_t *out, const json_t *cell)
                 if (strtod (text, NULL) == value)
                     break;
             }
-            s_buf_add (out, text);
+            cr_buf_add (out, text);
         }
     }
     else
     if (json_is_boolean (cell))
-        s_buf_add (out, json_is_true (cell) ? "true" : "false");
+        cr_buf_add (out, json_is_true (cell) ? "true" : "false");
     else
     if (cell && !json_is_null (cell)) {
         char *text = json_dumps (cell, JSON_COMPACT | JSON_ENCODE_ANY);
-        s_buf_add (out, text);
+        cr_buf_add (out, text);
         free (text);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  One cell's text as a table prints it (see the header).
+
+char *
+cr_table_cell_text (const json_t *cell)
+{
+    cr_buf_t out = { 0 };
+    s_render_cell (&out, cell);
+    return cr_buf_take (&out);
 }
 
 typedef struct {
@@ -1688,16 +1611,14 @@ s_grow (void *array, size_t *cap, size_t count, size_t size)
 }
 
 //  --------------------------------------------------------------------------
-//  Aligns tab-separated text as Go's text/tabwriter does with minwidth
-//  6, padding 3 and pad character ' ': cells are terminated by \t or \v,
-//  lines by \n or \f; the cells of one column within a run of lines
-//  that all have that column are padded to the widest plus padding;
-//  the last cell of a line is never padded. Widths count UTF-8
-//  characters. Iterative (the Go original recurses per column).
-//  Caller frees.
+//  Aligns length bytes of tab-separated text as Go's text/tabwriter does
+//  with the given minwidth and padding, pad character ' ' and no flags
+//  (see cr_table_tabwrite). Iterative: the Go original recurses per
+//  column, and describe texts carry user data (annotation values may
+//  hold tabs). Caller frees.
 
 static char *
-s_tabwrite (const char *text, size_t length)
+s_tabwrite (const char *text, size_t length, size_t minwidth, size_t padding)
 {
     s_tab_cell_t *cells = NULL;
     s_tab_line_t *lines = NULL;
@@ -1752,9 +1673,9 @@ s_tabwrite (const char *text, size_t length)
     for (size_t column = 0; nblocks > 0; column++) {
         nnext = 0;
         for (size_t b = 0; b < nblocks; b++) {
-            size_t width = S_TAB_MINWIDTH;
+            size_t width = minwidth;
             for (size_t l = blocks [b].begin; l < blocks [b].end; l++) {
-                size_t w = cells [lines [l].first + column].width + S_TAB_PADDING;
+                size_t w = cells [lines [l].first + column].width + padding;
                 if (w > width)
                     width = w;
             }
@@ -1780,24 +1701,34 @@ s_tabwrite (const char *text, size_t length)
     }
 
     //  Write the lines
-    s_buf_t out = { 0 };
-    s_buf_add (&out, "");
+    cr_buf_t out = { 0 };
+    cr_buf_add (&out, "");
     for (size_t l = 0; l < nlines; l++) {
         for (size_t j = 0; j < lines [l].ncells; j++) {
             s_tab_cell_t *cell = &cells [lines [l].first + j];
-            s_buf_addn (&out, cell->text, cell->size);
+            cr_buf_addn (&out, cell->text, cell->size);
             if (j + 1 < lines [l].ncells)
                 for (size_t p = cell->width; p < cell->column_width; p++)
-                    s_buf_addn (&out, " ", 1);
+                    cr_buf_addn (&out, " ", 1);
         }
         if (lines [l].newline)
-            s_buf_add (&out, "\n");
+            cr_buf_add (&out, "\n");
     }
     free (cells);
     free (lines);
     free (blocks);
     free (next);
-    return s_buf_take (&out);
+    return cr_buf_take (&out);
+}
+
+//  --------------------------------------------------------------------------
+//  Go's text/tabwriter on a C string (kubectl's tables and describe).
+
+char *
+cr_table_tabwrite (const char *text, size_t minwidth, size_t padding)
+{
+    assert (text);
+    return s_tabwrite (text, strlen (text), minwidth, padding);
 }
 
 //  --------------------------------------------------------------------------
@@ -1816,27 +1747,27 @@ cr_table_render (const cr_resource_t *res, const json_t *objects, time_t now,
     const s_printer_t *printer = s_printer_find (res);
 
     //  The text kubectl hands to its tabwriter
-    s_buf_t text = { 0 };
+    cr_buf_t text = { 0 };
     if (!no_headers) {
         bool first = true;
         if (with_namespace) {
-            s_buf_add (&text, "NAMESPACE");
+            cr_buf_add (&text, "NAMESPACE");
             first = false;
         }
         for (size_t i = 0; i < printer->ncolumns; i++) {
             if (printer->columns [i].priority != 0 && !wide)
                 continue;
             if (!first)
-                s_buf_add (&text, "\t");
+                cr_buf_add (&text, "\t");
             first = false;
             for (const char *c = printer->columns [i].name; *c; c++) {
                 char upper = (*c >= 'a' && *c <= 'z') ? (char) (*c - 'a' + 'A') : *c;
-                s_buf_addn (&text, &upper, 1);
+                cr_buf_addn (&text, &upper, 1);
             }
         }
         if (show_labels)
-            s_buf_add (&text, first ? "LABELS" : "\tLABELS");
-        s_buf_add (&text, "\n");
+            cr_buf_add (&text, first ? "LABELS" : "\tLABELS");
+        cr_buf_add (&text, "\n");
     }
     for (size_t r = 0; r < nrows; r++) {
         json_t *obj = json_array_get (objects, r);
@@ -1852,23 +1783,23 @@ cr_table_render (const cr_resource_t *res, const json_t *objects, time_t now,
             if (printer->columns [i].priority != 0 && !wide)
                 continue;
             if (!first)
-                s_buf_add (&text, "\t");
+                cr_buf_add (&text, "\t");
             first = false;
             s_render_cell (&text, json_array_get (cells, i));
         }
         if (show_labels) {
-            char *labels = s_format_labels (cr_obj_get (obj, "metadata.labels"));
+            char *labels = cr_table_format_labels (cr_obj_get (obj, "metadata.labels"));
             json_t *cell = json_string (labels);
             if (!first)
-                s_buf_add (&text, "\t");
+                cr_buf_add (&text, "\t");
             s_render_cell (&text, cell);
             json_decref (cell);
             free (labels);
         }
-        s_buf_add (&text, "\n");
+        cr_buf_add (&text, "\n");
         json_decref (cells);
     }
-    char *result = s_tabwrite (s_buf_str (&text), text.len);
-    s_buf_free (&text);
+    char *result = s_tabwrite (cr_buf_str (&text), text.len, S_TAB_MINWIDTH, S_TAB_PADDING);
+    cr_buf_reset (&text);
     return result;
 }

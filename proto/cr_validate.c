@@ -260,7 +260,7 @@ cr__validate_get (cr__validate_ctx_t *ctx, const json_t *parent, const char *key
     bool ok = true;
     if (type == CR__VT_STRMAP) {
         size_t mark = cr__validate_push (ctx, key), count;
-        const char **keys = cr__validate_sorted_keys (v, &count);
+        const char **keys = cr_obj_sorted_keys (v, &count);
         for (size_t i = 0; i < count; i++) {
             json_t *item = json_object_get (v, keys [i]);
             if (!json_is_string (item)) {

@@ -54,13 +54,37 @@ bool
 bool
     cr_validate_label_value (const char *s);
 
+//  A resource quantity as apimachinery holds it (resource.Quantity):
+//  its value, exact to 10^-9, and the format its text was written in,
+//  which the canonical form keeps ("1Gi" stays binary, "1e3" stays an
+//  exponent).
+typedef struct {
+    __int128 nano;              //  Value in units of 10^-9
+    int format;                 //  CR_QUANTITY_DECIMAL_SI, _BINARY_SI or _DECIMAL_EXP
+} cr_quantity_t;
+
+#define CR_QUANTITY_DECIMAL_SI  0   //  "100m", "2k", "5" (and JSON numbers)
+#define CR_QUANTITY_BINARY_SI   1   //  "128Mi", "1Gi"
+#define CR_QUANTITY_DECIMAL_EXP 2   //  "1e3", "12e-1"
+
 //  Parses a Kubernetes resource quantity ("100m", "1", "0.5", "128Mi",
 //  "1Gi", "1e3", "500M", "1k") into *value (100m is 0.1, 1Ki is 1024),
 //  rounded up to 10^-9 as apimachinery does. Returns 0, or -1 when text
-//  is not a quantity (*value is then 0). (Named cr_validate_quantity_parse
-//  rather than cr_quantity_parse: cli/cr_text.h already declares a
-//  cr_quantity_parse with another signature.)
+//  is not a quantity (*value is then 0).
 int
     cr_validate_quantity_parse (const char *text, double *value);
+
+//  Parses a quantity from a JSON string or number as
+//  resource.ParseQuantity does (signs, decimal and binary SI suffixes,
+//  exponents; finer than 10^-9 rounds up). Returns 0, or -1 when value
+//  is not a quantity: then q is zero and, when err is not NULL, *err is
+//  apimachinery's error text (borrowed).
+int
+    cr_validate_quantity_read (const json_t *value, cr_quantity_t *q, const char **err);
+
+//  The canonical form of a quantity, as Quantity.String() prints it
+//  ("0", "100m", "1536Mi", "2k", "1e3"). Caller frees.
+char *
+    cr_validate_quantity_string (const cr_quantity_t *q);
 
 #endif

@@ -70,7 +70,7 @@ s_data (cr__validate_ctx_t *ctx, const json_t *data, const char *child, bool enc
         const json_t *other, const char *redacted)
 {
     size_t count, total = 0;
-    const char **keys = cr__validate_sorted_keys (data, &count);
+    const char **keys = cr_obj_sorted_keys (data, &count);
     size_t mark = cr__validate_push (ctx, child);
     for (size_t i = 0; i < count; i++) {
         size_t m2 = cr__validate_push_key (ctx, keys [i]);

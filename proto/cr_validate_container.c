@@ -218,11 +218,11 @@ cr__validate_resource_ref (cr__validate_ctx_t *ctx, const json_t *ref, bool volu
         cr__validate_not_supported (ctx, "resource", quoted, s_resource_fields);
         free (quoted);
     }
-    cr__quantity_t q;
+    cr_quantity_t q;
     const char *err;
-    if (!divisor || !resource || cr__validate_quantity_parse (divisor, &q, &err) != 0 || q.nano == 0)
+    if (!divisor || !resource || cr_validate_quantity_read (divisor, &q, &err) != 0 || q.nano == 0)
         return;
-    char *canonical = cr__validate_quantity_string (&q);
+    char *canonical = cr_validate_quantity_string (&q);
     const char *what = NULL;
     if (strstr (resource, ".cpu") && !streq (canonical, "1m") && !streq (canonical, "1"))
         what = "only divisor's values 1m and 1 are supported with the cpu resource";
@@ -401,17 +401,17 @@ s_resource_name (cr__validate_ctx_t *ctx, const char *name)
 //  Checks one quantity of limits or requests; returns it in q (true when
 //  it parsed).
 static bool
-s_resource_value (cr__validate_ctx_t *ctx, const char *name, const json_t *value, cr__quantity_t *q)
+s_resource_value (cr__validate_ctx_t *ctx, const char *name, const json_t *value, cr_quantity_t *q)
 {
     const char *err;
     s_resource_name (ctx, name);
-    if (cr__validate_quantity_parse (value, q, &err) != 0) {
+    if (cr_validate_quantity_read (value, q, &err) != 0) {
         char *rendered = cr__validate_render (value);
         cr__validate_invalid (ctx, NULL, rendered, err);
         free (rendered);
         return false;
     }
-    char *canonical = cr__validate_quantity_string (q);
+    char *canonical = cr_validate_quantity_string (q);
     if (q->nano < 0)
         cr__validate_invalid_str (ctx, NULL, canonical, "must be greater than or equal to 0");
     if (strchr (name, '/') && !strstr (name, "kubernetes.io/") && q->nano % 1000000000 != 0)
@@ -428,8 +428,8 @@ s_resources (cr__validate_ctx_t *ctx, const json_t *res)
     const json_t *requests = cr__validate_get (ctx, res, "requests", CR__VT_OBJECT);
     cr__validate_get (ctx, res, "claims", CR__VT_ARRAY);
     size_t count;
-    cr__quantity_t q, lim;
-    const char **keys = cr__validate_sorted_keys (limits, &count);
+    cr_quantity_t q, lim;
+    const char **keys = cr_obj_sorted_keys (limits, &count);
     size_t mark = cr__validate_push (ctx, "limits");
     for (size_t i = 0; i < count; i++) {
         size_t m2 = cr__validate_push_key (ctx, keys [i]);
@@ -438,7 +438,7 @@ s_resources (cr__validate_ctx_t *ctx, const json_t *res)
     }
     cr__validate_pop (ctx, mark);
     free (keys);
-    keys = cr__validate_sorted_keys (requests, &count);
+    keys = cr_obj_sorted_keys (requests, &count);
     for (size_t i = 0; i < count; i++) {
         mark = cr__validate_push (ctx, "requests");
         cr__validate_push_key (ctx, keys [i]);
@@ -446,9 +446,9 @@ s_resources (cr__validate_ctx_t *ctx, const json_t *res)
         cr__validate_pop (ctx, mark);
         const char *err;
         json_t *limit = json_object_get (limits, keys [i]);
-        if (ok && limit && cr__validate_quantity_parse (limit, &lim, &err) == 0) {
-            char *want = cr__validate_quantity_string (&lim);
-            char *have = cr__validate_quantity_string (&q);
+        if (ok && limit && cr_validate_quantity_read (limit, &lim, &err) == 0) {
+            char *want = cr_validate_quantity_string (&lim);
+            char *have = cr_validate_quantity_string (&q);
             char *detail = NULL;
             if (!s_overcommit (keys [i]) && q.nano != lim.nano)
                 detail = zsys_sprintf ("must be equal to %s limit of %s", keys [i], want);

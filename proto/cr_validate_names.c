@@ -74,28 +74,6 @@ cr__validate_render (const json_t *value)
     return dump ? dump : strdup ("null");
 }
 
-//  Orders C strings (for qsort of key lists).
-static int
-s_compare_keys (const void *a, const void *b)
-{
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-const char **
-cr__validate_sorted_keys (const json_t *map, size_t *count)
-{
-    *count = json_object_size (map);
-    const char **keys = (const char **) calloc (*count + 1, sizeof (char *));
-    assert (keys);
-    size_t i = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach ((json_t *) map, key, value)
-        keys [i++] = key;
-    qsort (keys, *count, sizeof (char *), s_compare_keys);
-    return keys;
-}
-
 char *
 cr__validate_render_strmap (const json_t *map)
 {
@@ -105,7 +83,7 @@ cr__validate_render_strmap (const json_t *map)
     size_t size = 0, count;
     FILE *f = open_memstream (&out, &size);
     fputs ("map[string]string{", f);
-    const char **keys = cr__validate_sorted_keys (map, &count);
+    const char **keys = cr_obj_sorted_keys (map, &count);
     for (size_t i = 0; i < count; i++) {
         char *k = cr__validate_quote (keys [i]);
         char *v = cr__validate_render (json_object_get (map, keys [i]));
@@ -416,7 +394,7 @@ cr__validate_labels (cr__validate_ctx_t *ctx, const char *child, const json_t *l
     if (!json_is_object (labels))
         return;
     size_t count;
-    const char **keys = cr__validate_sorted_keys (labels, &count);
+    const char **keys = cr_obj_sorted_keys (labels, &count);
     for (size_t i = 0; i < count; i++) {
         cr__validate_qualified_name (ctx, child, keys [i]);
         const char *value = json_string_value (json_object_get (labels, keys [i]));
@@ -432,7 +410,7 @@ cr__validate_annotations (cr__validate_ctx_t *ctx, const char *child, const json
     if (!json_is_object (annotations))
         return;
     size_t count, total = 0;
-    const char **keys = cr__validate_sorted_keys (annotations, &count);
+    const char **keys = cr_obj_sorted_keys (annotations, &count);
     for (size_t i = 0; i < count; i++) {
         char *lower = strdup (keys [i]);
         for (char *p = lower; *p; p++)

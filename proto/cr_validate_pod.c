@@ -382,9 +382,9 @@ s_volume_source (cr__validate_ctx_t *ctx, const json_t *vol)
         if (streq (key, "emptyDir")) {
             cr__validate_str (ctx, v, "medium");
             const json_t *size = cr__validate_get (ctx, v, "sizeLimit", CR__VT_QUANTITY);
-            cr__quantity_t q;
+            cr_quantity_t q;
             const char *err;
-            if (size && cr__validate_quantity_parse (size, &q, &err) != 0) {
+            if (size && cr_validate_quantity_read (size, &q, &err) != 0) {
                 char *rendered = cr__validate_render (size);
                 cr__validate_invalid (ctx, "sizeLimit", rendered, err);
                 free (rendered);

@@ -63,16 +63,6 @@ typedef struct {
     const char *const *values;  //  Enumeration, or NULL
 } cr__validate_field_t;
 
-//  A resource quantity as apimachinery holds it: exact to 10^-9.
-typedef struct {
-    __int128 nano;              //  Value in units of 10^-9
-    int format;                 //  CR__QF_*
-} cr__quantity_t;
-
-#define CR__QF_DECIMAL_SI   0
-#define CR__QF_BINARY_SI    1
-#define CR__QF_DECIMAL_EXP  2
-
 //  Per-kind hooks (cr_validate_pod.c, cr_validate_kinds.c).
 typedef void (cr__defaults_fn) (json_t *obj);
 typedef void (cr__validate_fn) (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old);
@@ -176,11 +166,6 @@ void
     cr__validate_fields (cr__validate_ctx_t *ctx, const json_t *obj,
                          const cr__validate_field_t *table);
 
-//  The keys of an object, sorted as Go prints maps. Caller frees the
-//  array, not the keys.
-const char **
-    cr__validate_sorted_keys (const json_t *map, size_t *count);
-
 //  True if value is one of the NULL-terminated list.
 bool
     cr__validate_in (const char *value, const char *const *values);
@@ -244,16 +229,6 @@ void
     cr__validate_no_backsteps (cr__validate_ctx_t *ctx, const char *child, const char *value);
 void
     cr__validate_local_path (cr__validate_ctx_t *ctx, const char *child, const char *value);
-
-//  ---------------------------------------------------------------------------
-//  Quantities. parse accepts a JSON string or number; err (borrowed) is
-//  the apimachinery error text. string is Quantity.String() (caller
-//  frees).
-
-int
-    cr__validate_quantity_parse (const json_t *value, cr__quantity_t *q, const char **err);
-char *
-    cr__validate_quantity_string (const cr__quantity_t *q);
 
 //  ---------------------------------------------------------------------------
 //  Pods and pod templates (cr_validate_pod.c).

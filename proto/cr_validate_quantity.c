@@ -5,7 +5,9 @@
     resource.ParseQuantity (signs, decimal and binary SI suffixes,
     exponents, rounding up to 10^-9) and Quantity.String() (the canonical
     form: "1500m", "2k", "1536Mi"), exact to 10^-9 in 128-bit integers.
-    Part of cr_validate (see cr_validate.c).
+    Part of cr_validate (see cr_validate.c); public (cr_validate.h) so
+    that corralctl's describe sums and prints quantities with the same
+    parser the apiserver validates them with.
     =========================================================================
 */
 #include "libcorral.h"
@@ -41,7 +43,7 @@ s_mul (__int128 *v, __int128 factor)
 
 //  Parses the text form. Returns 0, or -1 with *err.
 static int
-s_quantity_text (const char *s, cr__quantity_t *q, const char **err)
+s_quantity_text (const char *s, cr_quantity_t *q, const char **err)
 {
     const char *p = s;
     bool negative = false;
@@ -67,12 +69,12 @@ s_quantity_text (const char *s, cr__quantity_t *q, const char **err)
     if (*p)
         return -1;
     int base = 0, exponent = 0;
-    q->format = CR__QF_DECIMAL_SI;
+    q->format = CR_QUANTITY_DECIMAL_SI;
     for (size_t i = 0; i < sizeof (s_suffixes) / sizeof (s_suffixes [0]) && !base; i++)
         if (streq (suffix, s_suffixes [i].suffix)) {
             base = s_suffixes [i].base;
             exponent = s_suffixes [i].exponent;
-            q->format = base == 2 ? CR__QF_BINARY_SI : CR__QF_DECIMAL_SI;
+            q->format = base == 2 ? CR_QUANTITY_BINARY_SI : CR_QUANTITY_DECIMAL_SI;
         }
     if (!base) {
         const char *e = suffix + 1;
@@ -86,7 +88,7 @@ s_quantity_text (const char *s, cr__quantity_t *q, const char **err)
             return -1;
         base = 10;
         exponent = atoi (suffix + 1);
-        q->format = CR__QF_DECIMAL_EXP;
+        q->format = CR_QUANTITY_DECIMAL_EXP;
     }
     *err = S_QTY_NUMERIC;
     __int128 m = 0;
@@ -123,8 +125,11 @@ s_quantity_text (const char *s, cr__quantity_t *q, const char **err)
 }
 
 int
-cr__validate_quantity_parse (const json_t *value, cr__quantity_t *q, const char **err)
+cr_validate_quantity_read (const json_t *value, cr_quantity_t *q, const char **err)
 {
+    const char *unused;
+    if (!err)
+        err = &unused;
     memset (q, 0, sizeof (*q));
     *err = S_QTY_FORMAT;
     int rc = -1;
@@ -162,16 +167,16 @@ s_i128 (char *buf, __int128 v)
 }
 
 char *
-cr__validate_quantity_string (const cr__quantity_t *q)
+cr_validate_quantity_string (const cr_quantity_t *q)
 {
     if (q->nano == 0)
         return strdup ("0");
     __int128 mag = q->nano < 0 ? -q->nano : q->nano;
     int format = q->format;
-    if (format == CR__QF_BINARY_SI && (mag < 1024 * S_NANO || mag % S_NANO != 0))
-        format = CR__QF_DECIMAL_SI;
+    if (format == CR_QUANTITY_BINARY_SI && (mag < 1024 * S_NANO || mag % S_NANO != 0))
+        format = CR_QUANTITY_DECIMAL_SI;
     char number [48], suffix [16] = "";
-    if (format == CR__QF_BINARY_SI) {
+    if (format == CR_QUANTITY_BINARY_SI) {
         static const char *binary [] = { "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
         __int128 v = mag / S_NANO;
         int e = 0;
@@ -193,7 +198,7 @@ cr__validate_quantity_string (const cr__quantity_t *q)
             v *= 10;
         s_i128 (number, v);
         static const char *decimal [] = { "n", "u", "m", "", "k", "M", "G", "T", "P", "E" };
-        if (format == CR__QF_DECIMAL_SI && e >= -9 && e <= 18)
+        if (format == CR_QUANTITY_DECIMAL_SI && e >= -9 && e <= 18)
             snprintf (suffix, sizeof (suffix), "%s", decimal [(e + 9) / 3]);
         else
         if (e != 0)
@@ -205,7 +210,7 @@ cr__validate_quantity_string (const cr__quantity_t *q)
 int
 cr_validate_quantity_parse (const char *text, double *value)
 {
-    cr__quantity_t q;
+    cr_quantity_t q;
     const char *err;
     *value = 0;
     if (!text || s_quantity_text (text, &q, &err) != 0)

@@ -11,6 +11,7 @@
 #define LIBCORRAL_H_INCLUDED
 
 #include "cr_prelude.h"
+#include "cr_buf.h"
 #include "cr_status.h"
 #include "cr_resource.h"
 #include "cr_obj.h"

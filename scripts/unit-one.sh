@@ -20,7 +20,7 @@ out=/tmp/crunit-$m; mkdir -p $out
   echo '{ NULL, NULL } };'
 } > $out/test_table.inc
 core=""
-for c in cr_status cr_obj cr_mpack cr_resource $m; do case " $core " in *" $top/proto/$c.c "*) ;; *) core="$core $top/proto/$c.c";; esac; done
+for c in cr_status cr_buf cr_obj cr_mpack cr_resource $m; do case " $core " in *" $top/proto/$c.c "*) ;; *) core="$core $top/proto/$c.c";; esac; done
 gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
     -fsanitize=address,undefined -fno-omit-frame-pointer \
     -I$top/proto -I$top/tests/unit -I$out \

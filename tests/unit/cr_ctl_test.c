@@ -48,33 +48,12 @@ s_parse (const cr_flag_t *flags, const char *line, char **err)
 //  ==========================================================================
 //  cr_text
 
-CR_TEST (ctl_tabwrite_aligns_runs_of_lines)
-{
-    //  Go's tabwriter: a line without tabs ends the column block
-    char *text = cr_tabwrite ("Name:\tweb\nAnnotations:\t<none>\nContainers:\n  a:\tb\n", 0, 2);
-    ASSERT_STR_EQ (text, "Name:         web\nAnnotations:  <none>\nContainers:\n  a:  b\n");
-    free (text);
-    //  The last cell is never padded; empty cells are
-    text = cr_tabwrite ("a\tb\tc\nlonger\t\td\n", 0, 2);
-    ASSERT_STR_EQ (text, "a       b  c\nlonger     d\n");
-    free (text);
-    //  Minimum width and UTF-8 widths
-    text = cr_tabwrite ("NAME\tX\nh\xc3\xa9\tY\n", 6, 3);
-    ASSERT_STR_EQ (text, "NAME   X\nh\xc3\xa9     Y\n");
-    free (text);
-    text = cr_tabwrite ("", 0, 2);
-    ASSERT_STR_EQ (text, "");
-    free (text);
-}
-
 CR_TEST (ctl_time_rfc1123z)
 {
     char buf [40];
     ASSERT_STR_EQ (cr_text_rfc1123z ("2026-11-26T03:00:51Z", buf, sizeof (buf)), "Thu, 26 Nov 2026 03:00:51 +0000");
     ASSERT_STR_EQ (cr_text_rfc1123z (NULL, buf, sizeof (buf)), "Mon, 01 Jan 0001 00:00:00 +0000");
     ASSERT_STR_EQ (cr_text_rfc1123z ("garbage", buf, sizeof (buf)), "Mon, 01 Jan 0001 00:00:00 +0000");
-    ASSERT_STR_EQ (cr_text_since ("2026-11-26T03:00:00Z", s_at ("2026-11-26T03:05:03Z"), buf, sizeof (buf)), "5m3s");
-    ASSERT_STR_EQ (cr_text_since (NULL, 0, buf, sizeof (buf)), "<unknown>");
 }
 
 CR_TEST (ctl_duration_parse)
@@ -97,57 +76,6 @@ CR_TEST (ctl_duration_parse)
     ASSERT_EQ (cr_text_duration_ms ("5x", false, &ms), -1);
     ASSERT_EQ (cr_text_duration_ms ("", true, &ms), -1);
     ASSERT_EQ (cr_text_duration_ms ("s", true, &ms), -1);
-}
-
-CR_TEST (ctl_quantity_canonical_forms)
-{
-    static const char *cases [][2] = {
-        { "100m", "100m" }, { "0.5", "500m" }, { "1", "1" }, { "1000", "1k" }, { "1500", "1500" },
-        { "2k", "2k" }, { "1Gi", "1Gi" }, { "1024Mi", "1Gi" }, { "1536Mi", "1536Mi" }, { "512", "512" },
-        { "16318436Ki", "16318436Ki" }, { "1e3", "1e3" }, { "0", "0" }, { "-100m", "-100m" }, { "1.5Gi", "1536Mi" },
-        { NULL, NULL }
-    };
-    char buf [64];
-    for (int i = 0; cases [i][0]; i++) {
-        json_t *v = json_string (cases [i][0]);
-        cr_quantity_t q;
-        if (cr_quantity_parse (v, &q) != 0)
-            CRT_FAIL ("cannot parse %s", cases [i][0]);
-        ASSERT_STR_EQ (cr_quantity_format (&q, buf, sizeof (buf)), cases [i][1]);
-        json_decref (v);
-    }
-    json_t *n = json_integer (4);
-    cr_quantity_t q;
-    ASSERT_EQ (cr_quantity_parse (n, &q), 0);
-    ASSERT_STR_EQ (cr_quantity_format (&q, buf, sizeof (buf)), "4");
-    json_decref (n);
-    static const char *bad [] = { "", "abc", "1Zi", "1.2.3", "--1", NULL };
-    for (int i = 0; bad [i]; i++) {
-        json_t *v = json_string (bad [i]);
-        ASSERT_EQ (cr_quantity_parse (v, &q), -1);
-        json_decref (v);
-    }
-    ASSERT_EQ (cr_quantity_parse (NULL, &q), -1);
-}
-
-CR_TEST (ctl_json_go_encoding)
-{
-    json_t *doc = s_json ("{\"b\": [1, 2.5, true, null], \"a\": {\"x\": \"<&>\"}, \"e\": {}, \"f\": []}");
-    char *compact = cr_text_json (doc, 0);
-    ASSERT_STR_EQ (compact, "{\"a\":{\"x\":\"\\u003c\\u0026\\u003e\"},\"b\":[1,2.5,true,null],\"e\":{},\"f\":[]}");
-    free (compact);
-    char *indented = cr_text_json (doc, 4);
-    ASSERT_STR_EQ (indented, "{\n    \"a\": {\n        \"x\": \"\\u003c\\u0026\\u003e\"\n    },\n    \"b\": [\n"
-                             "        1,\n        2.5,\n        true,\n        null\n    ],\n    \"e\": {},\n"
-                             "    \"f\": []\n}");
-    free (indented);
-    json_decref (doc);
-    //  Control characters, quotes, shortest floats
-    doc = s_json ("[\"a\\nb\\t\\u0001\\\"\", 0.1, 1e-7, 100.0]");
-    compact = cr_text_json (doc, 0);
-    ASSERT_STR_EQ (compact, "[\"a\\nb\\t\\u0001\\\"\",0.1,1e-07,100]");
-    free (compact);
-    json_decref (doc);
 }
 
 CR_TEST (ctl_smart_label)

@@ -451,6 +451,75 @@ CR_TEST (jsonpath_null_and_odd_data)
     ASSERT_JP ("\xff{.a}\xfe", "{\"a\":1}", "\xff" "1\xfe");
 }
 
+CR_TEST (jsonpath_marshal_go_encoding)
+{
+    json_t *doc = json_loads ("{\"b\": [1, 2.5, true, null], \"a\": {\"x\": \"<&>\"}, \"e\": {}, \"f\": []}",
+                              0, NULL);
+    ASSERT_NOT_NULL (doc);
+    char *compact = cr_jsonpath_marshal (doc, 0);
+    ASSERT_STR_EQ (compact, "{\"a\":{\"x\":\"\\u003c\\u0026\\u003e\"},\"b\":[1,2.5,true,null],\"e\":{},\"f\":[]}");
+    free (compact);
+    //  json.MarshalIndent with four spaces, as kubectl -o json; empty
+    //  containers stay "{}" and "[]"
+    char *indented = cr_jsonpath_marshal (doc, 4);
+    ASSERT_STR_EQ (indented, "{\n    \"a\": {\n        \"x\": \"\\u003c\\u0026\\u003e\"\n    },\n    \"b\": [\n"
+                             "        1,\n        2.5,\n        true,\n        null\n    ],\n    \"e\": {},\n"
+                             "    \"f\": []\n}");
+    free (indented);
+    json_decref (doc);
+    //  Control characters, quotes, U+2028, shortest floats; Go writes
+    //  1e-7 (not C's 1e-07) and 1e+21
+    doc = json_loads ("[\"a\\nb\\t\\u0001\\\"\\u2028\", 0.1, 1e-7, 100.0, 1e21, -0.5]", 0, NULL);
+    ASSERT_NOT_NULL (doc);
+    compact = cr_jsonpath_marshal (doc, 0);
+    ASSERT_STR_EQ (compact, "[\"a\\nb\\t\\u0001\\\"\\u2028\",0.1,1e-7,100,1e+21,-0.5]");
+    free (compact);
+    json_decref (doc);
+    //  Scalars, NULL, and nesting far deeper than any recursion limit
+    json_t *text = json_string ("x");
+    compact = cr_jsonpath_marshal (text, 2);
+    ASSERT_STR_EQ (compact, "\"x\"");
+    free (compact);
+    json_decref (text);
+    compact = cr_jsonpath_marshal (NULL, 0);
+    ASSERT_STR_EQ (compact, "null");
+    free (compact);
+    json_t *deep = json_array ();
+    for (int i = 0; i < 5000; i++) {
+        json_t *outer = json_array ();
+        json_array_append_new (outer, deep);
+        deep = outer;
+    }
+    compact = cr_jsonpath_marshal (deep, 1);
+    //  Level L of 5000 opens "[", a newline, L + 1 spaces, and closes with
+    //  a newline, L spaces and "]"; the innermost "[]" is 2 bytes
+    ASSERT_EQ (strlen (compact), 5000 * 5 + 4999 * 5000 + 2);
+    ASSERT_TRUE (strncmp (compact, "[\n [\n  [", 8) == 0);
+    free (compact);
+    json_decref (deep);
+}
+
+CR_TEST (jsonpath_quote_like_go)
+{
+    static const char *cases [][2] = {
+        { "app=web", "\"app=web\"" },
+        { "", "\"\"" },
+        { "a\"b\\c", "\"a\\\"b\\\\c\"" },
+        { "\a\b\f\n\r\t\v", "\"\\a\\b\\f\\n\\r\\t\\v\"" },
+        { "\x01\x7f", "\"\\x01\\x7f\"" },
+        { "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+        { "bad\xff", "\"bad\\xff\"" },
+    };
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases [0]); i++) {
+        char *quoted = cr_jsonpath_quote (cases [i][0]);
+        ASSERT_STR_EQ (quoted, cases [i][1]);
+        free (quoted);
+    }
+    char *quoted = cr_jsonpath_quote (NULL);
+    ASSERT_STR_EQ (quoted, "\"\"");
+    free (quoted);
+}
+
 CR_TEST (jsonpath_deep_and_huge_input)
 {
     //  A document nested 5000 levels deep: printing and recursive descent

@@ -677,6 +677,114 @@ CR_TEST (table_render_cells_escaping)
         "10s         Normal   R        pod/p    \n");
 }
 
+CR_TEST (table_node_roles)
+{
+    //  node-role.kubernetes.io/<role> keys and the kubernetes.io/role
+    //  value, sorted and unique; an empty role name does not count
+    json_t *node = json_loads ("{\"metadata\":{\"labels\":{\"node-role.kubernetes.io/worker\":\"\","
+                               "\"node-role.kubernetes.io/control-plane\":\"\",\"kubernetes.io/role\":\"worker\","
+                               "\"node-role.kubernetes.io/\":\"x\",\"app\":\"y\"}}}", 0, NULL);
+    ASSERT_NOT_NULL (node);
+    char *roles = cr_table_node_roles (node);
+    ASSERT_STR_EQ (roles, "control-plane,worker");
+    free (roles);
+    json_decref (node);
+    node = json_loads ("{\"metadata\":{\"labels\":{\"kubernetes.io/role\":\"\"}}}", 0, NULL);
+    roles = cr_table_node_roles (node);
+    ASSERT_STR_EQ (roles, "<none>");
+    free (roles);
+    json_decref (node);
+    roles = cr_table_node_roles (NULL);
+    ASSERT_STR_EQ (roles, "<none>");
+    free (roles);
+}
+
+CR_TEST (table_cell_text)
+{
+    json_t *cells = json_loads ("[\"plain\", \"one\\ntwo\", \"\\u001b[1m\", 42, 2.5, 3.0, true, null, [1]]", 0, NULL);
+    ASSERT_NOT_NULL (cells);
+    static const char *want [] = { "plain", "one...", "^[[1m", "42", "2.5", "3", "true", "", "[1]" };
+    for (size_t i = 0; i < json_array_size (cells); i++) {
+        char *text = cr_table_cell_text (json_array_get (cells, i));
+        ASSERT_STR_EQ (text, want [i]);
+        free (text);
+    }
+    json_decref (cells);
+    char *text = cr_table_cell_text (NULL);
+    ASSERT_STR_EQ (text, "");
+    free (text);
+}
+
+CR_TEST (table_format_labels)
+{
+    json_t *labels = json_loads ("{\"tier\":\"web\",\"app\":\"shop\",\"n\":5}", 0, NULL);
+    ASSERT_NOT_NULL (labels);
+    char *text = cr_table_format_labels (labels);
+    ASSERT_STR_EQ (text, "app=shop,tier=web");
+    free (text);
+    json_decref (labels);
+    labels = json_object ();
+    text = cr_table_format_labels (labels);
+    ASSERT_STR_EQ (text, "<none>");
+    free (text);
+    json_decref (labels);
+    text = cr_table_format_labels (NULL);
+    ASSERT_STR_EQ (text, "<none>");
+    free (text);
+    labels = json_array ();
+    text = cr_table_format_labels (labels);
+    ASSERT_STR_EQ (text, "<none>");
+    free (text);
+    json_decref (labels);
+}
+
+CR_TEST (table_since_like_kubectl)
+{
+    char buf [32];
+    time_t now = cr_time_parse ("2026-11-26T03:05:03Z");
+    ASSERT_STR_EQ (cr_table_since ("2026-11-26T03:00:00Z", now, buf, sizeof (buf)), "5m3s");
+    //  The answer is always in buf
+    cr_table_since (NULL, now, buf, sizeof (buf));
+    ASSERT_STR_EQ (buf, "<unknown>");
+    ASSERT_STR_EQ (cr_table_since ("garbage", now, buf, sizeof (buf)), "<unknown>");
+    ASSERT_STR_EQ (cr_table_since ("0001-01-01T00:00:00Z", now, buf, sizeof (buf)), "<unknown>");
+    //  Up to a second ahead is "0s" (clock skew), more is "<invalid>"
+    ASSERT_STR_EQ (cr_table_since ("2026-11-26T03:05:04Z", now, buf, sizeof (buf)), "0s");
+    cr_table_since ("2026-11-26T03:05:05Z", now, buf, sizeof (buf));
+    ASSERT_STR_EQ (buf, "<invalid>");
+}
+
+CR_TEST (table_tabwrite_minwidth_and_padding)
+{
+    //  kubectl describe's settings (minwidth 0, padding 2): a line
+    //  without tabs ends the column block
+    char *text = cr_table_tabwrite ("Name:\tweb\nAnnotations:\t<none>\nContainers:\n  a:\tb\n", 0, 2);
+    ASSERT_STR_EQ (text, "Name:         web\nAnnotations:  <none>\nContainers:\n  a:  b\n");
+    free (text);
+    //  The last cell is never padded; empty cells are
+    text = cr_table_tabwrite ("a\tb\tc\nlonger\t\td\n", 0, 2);
+    ASSERT_STR_EQ (text, "a       b  c\nlonger     d\n");
+    free (text);
+    //  kubectl's table settings (minwidth 6, padding 3); widths count
+    //  UTF-8 characters
+    text = cr_table_tabwrite ("NAME\tX\nh\xc3\xa9\tY\n", 6, 3);
+    ASSERT_STR_EQ (text, "NAME   X\nh\xc3\xa9     Y\n");
+    free (text);
+    text = cr_table_tabwrite ("", 0, 2);
+    ASSERT_STR_EQ (text, "");
+    free (text);
+    //  Go's "elastic" example: the b's and the d's are different
+    //  column blocks, split by the line with one cell in that column
+    text = cr_table_tabwrite ("a\tb\tc\naa\tbb\tcc\naaa\t\naaaa\tdddd\teeee\n", 0, 1);
+    ASSERT_STR_EQ (text, "a    b  c\naa   bb cc\naaa  \naaaa dddd eeee\n");
+    free (text);
+    //  \v ends a cell as \t does, \f ends a line (written as \n); text
+    //  after the last newline is a line of its own
+    text = cr_table_tabwrite ("a\vb\fccc\vd\ne\tf", 0, 1);
+    ASSERT_STR_EQ (text, "a   b\nccc d\ne   f");
+    free (text);
+}
+
 CR_TEST (table_malformed_objects)
 {
     //  Wrong JSON types everywhere: no crash, one cell per column, and

@@ -194,15 +194,17 @@ CR_TEST (cr_validate_quantity_canonical)
         { "1.5Gi", "1536Mi" }, { "0.5Mi", "512Ki" }, { "1023Ki", "1023Ki" }, { "100", "100" },
         { "1e3", "1e3" }, { "1E6", "1e6" }, { "12e-1", "1200e-3" }, { "0Gi", "0" }, { "-1500m", "-1500m" },
         { "512", "512" }, { "1Ki", "1Ki" }, { "0.5Ki", "512" }, { "1.1Ki", "1126400m" }, { "3E", "3E" },
-        { "0.0000000001", "1n" }, { "128974848", "128974848" }, { "129e6", "129e6" }, { "129000000", "129M" }, { "123Mi", "123Mi" }
+        { "0.0000000001", "1n" }, { "128974848", "128974848" }, { "129e6", "129e6" }, { "129000000", "129M" }, { "123Mi", "123Mi" },
+        { "100m", "100m" }, { "1", "1" }, { "1000", "1k" }, { "2k", "2k" }, { "1Gi", "1Gi" }, { "0", "0" },
+        { "16318436Ki", "16318436Ki" }, { "-100m", "-100m" }, { "+2", "2" }, { "1e-3", "1e-3" }
     };
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases [0]); i++) {
         json_t *text = json_string (cases [i].text);
-        cr__quantity_t q;
+        cr_quantity_t q;
         const char *err = NULL;
-        if (cr__validate_quantity_parse (text, &q, &err) != 0)
+        if (cr_validate_quantity_read (text, &q, &err) != 0)
             CRT_FAIL ("\"%s\": %s", cases [i].text, err);
-        char *canonical = cr__validate_quantity_string (&q);
+        char *canonical = cr_validate_quantity_string (&q);
         if (!streq (canonical, cases [i].canonical))
             CRT_FAIL ("\"%s\" printed as \"%s\", want \"%s\"", cases [i].text, canonical, cases [i].canonical);
         free (canonical);
@@ -210,25 +212,45 @@ CR_TEST (cr_validate_quantity_canonical)
     }
     //  JSON numbers are quantities too.
     json_t *number = json_real (0.25);
-    cr__quantity_t q;
+    cr_quantity_t q;
     const char *err;
-    ASSERT_EQ (cr__validate_quantity_parse (number, &q, &err), 0);
-    char *canonical = cr__validate_quantity_string (&q);
+    ASSERT_EQ (cr_validate_quantity_read (number, &q, &err), 0);
+    char *canonical = cr_validate_quantity_string (&q);
     ASSERT_STR_EQ (canonical, "250m");
     free (canonical);
     json_decref (number);
     number = json_integer (3);
-    ASSERT_EQ (cr__validate_quantity_parse (number, &q, &err), 0);
+    ASSERT_EQ (cr_validate_quantity_read (number, &q, &err), 0);
     ASSERT_TRUE (q.nano == (__int128) 3000000000LL);
+    ASSERT_EQ (q.format, CR_QUANTITY_DECIMAL_SI);
+    canonical = cr_validate_quantity_string (&q);
+    ASSERT_STR_EQ (canonical, "3");
+    free (canonical);
     json_decref (number);
-    ASSERT_EQ (cr__validate_quantity_parse (json_true (), &q, &err), -1);
+    //  The format the text was written in
+    json_t *binary = json_string ("1.5Gi");
+    ASSERT_EQ (cr_validate_quantity_read (binary, &q, NULL), 0);
+    ASSERT_EQ (q.format, CR_QUANTITY_BINARY_SI);
+    ASSERT_TRUE (q.nano == (__int128) 1610612736LL * 1000000000LL);
+    json_decref (binary);
+    //  Not quantities: q is zero; err may be NULL
+    static const char *bad [] = { "", "abc", "1Zi", "1.2.3", "--1", "1e", NULL };
+    for (size_t i = 0; bad [i]; i++) {
+        json_t *text = json_string (bad [i]);
+        q.nano = 7;
+        if (cr_validate_quantity_read (text, &q, NULL) != -1 || q.nano != 0)
+            CRT_FAIL ("\"%s\" should not parse", bad [i]);
+        json_decref (text);
+    }
+    ASSERT_EQ (cr_validate_quantity_read (NULL, &q, NULL), -1);
+    ASSERT_EQ (cr_validate_quantity_read (json_true (), &q, &err), -1);
     ASSERT_STR_EQ (err, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
     json_t *suffix = json_string ("1Xi");
-    ASSERT_EQ (cr__validate_quantity_parse (suffix, &q, &err), -1);
+    ASSERT_EQ (cr_validate_quantity_read (suffix, &q, &err), -1);
     ASSERT_STR_EQ (err, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
     json_decref (suffix);
     suffix = json_string ("1KM");
-    ASSERT_EQ (cr__validate_quantity_parse (suffix, &q, &err), -1);
+    ASSERT_EQ (cr_validate_quantity_read (suffix, &q, &err), -1);
     ASSERT_STR_EQ (err, "unable to parse quantity's suffix");
     json_decref (suffix);
 }
