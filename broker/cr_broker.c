@@ -74,6 +74,7 @@ typedef struct {
     int64_t ring_dropped_rv;        //  Highest rv pushed out of the ring
     bool loaded;                    //  First snapshot received
     bool etcd_down;                 //  Watch reports etcd unreachable
+    bool commit_failing;            //  The last commit could not reach etcd
     zhashx_t *reserved;             //  IPs, ports and CIDRs being written
     zhashx_t *keys;                 //  Key -> s_keyq_t: writes in flight per key
     bool terminated;
@@ -622,6 +623,10 @@ s_on_done (s_self_t *self, cr_write_t *w)
     int rc = w->rc;
     int64_t revision = w->revision, current_rv = w->current_rv;
     cr_write_destroy (&w);
+    //  The committers may see etcd go away before the watch does: health
+    //  reports it at once. (Writes are still attempted: the next commit
+    //  that gets through clears it.)
+    self->commit_failing = rc == CR_E_UNAVAILABLE || rc == CR_E_TIMEOUT;
     if (rc == 0) {
         r->commit_rv = revision;
         r->wait_rv = revision;
@@ -1865,10 +1870,11 @@ s_op_version (s_self_t *self, s_request_t *r)
 static void
 s_op_ping (s_self_t *self, s_request_t *r)
 {
-    json_t *p = json_pack ("{s:s, s:I, s:I, s:s, s:b}", "status", self->etcd_down ? "etcd-unavailable" : "ok",
+    bool down = self->etcd_down || self->commit_failing;
+    json_t *p = json_pack ("{s:s, s:I, s:I, s:s, s:b}", "status", down ? "etcd-unavailable" : "ok",
                            "revision", (json_int_t) cr_store_revision (self->store),
                            "objects", (json_int_t) cr_store_size (self->store), "epoch", self->epoch,
-                           "etcd", !self->etcd_down);
+                           "etcd", !down);
     s_reply (self, r, 200, "object", p);
     json_decref (p);
     s_request_destroy (self, &r);
@@ -2139,6 +2145,8 @@ s_on_watcher (s_self_t *self)
     if (!msg)
         return;
     command = zmsg_popstr (msg);
+    if (streq (command, "RESET") || streq (command, "EVENTS") || streq (command, "PROGRESS"))
+        self->commit_failing = false;   //  etcd answers the watch
     if (streq (command, "RESET") || streq (command, "EVENTS")) {
         zframe_t *f = zmsg_pop (msg);
         if (f && zframe_size (f) == sizeof (void *))
@@ -2147,6 +2155,7 @@ s_on_watcher (s_self_t *self)
         arg = zmsg_popstr (msg);
         if (self->etcd_down) {
             self->etcd_down = false;
+            self->commit_failing = false;
             zsys_info ("cr_broker: etcd is back");
         }
         if (streq (command, "RESET"))
@@ -2171,6 +2180,7 @@ s_on_watcher (s_self_t *self)
         if (self->etcd_down)
             zsys_info ("cr_broker: etcd is back");
         self->etcd_down = false;
+        self->commit_failing = false;
     }
     zstr_free (&command);
     zstr_free (&arg);

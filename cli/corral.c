@@ -310,6 +310,42 @@ s_start_broker (const s_opts_t *o)
     return rc;
 }
 
+//  The control-plane programs that speak to the broker as the admin:
+//  started after it, stopped before it.
+typedef struct {
+    const char *name;           //  run/<name>.pid, logs/<name>.log
+    const char *program;        //  Binary next to corral
+} s_service_t;
+
+static const s_service_t s_services [] = {
+    { "controllers", "corral-controllers" },
+    { NULL, NULL }
+};
+
+//  Starts one service; it counts as started when it is still running
+//  half a second later (a bad config or an unreachable broker ends it).
+static int
+s_start_service (const s_opts_t *o, const s_service_t *svc)
+{
+    if (s_running (o, svc->name)) {
+        printf ("%s already running\n", svc->program);
+        return 0;
+    }
+    char *exe = zsys_sprintf ("%s/%s", o->bindir, svc->program);
+    char *conf = s_path (o, "admin.conf");
+    char *argv [] = { exe, "--corralconfig", conf, NULL };
+    pid_t pid = s_spawn (o, svc->name, argv);
+    usleep (500000);
+    int rc = pid > 0 && s_running (o, svc->name) ? 0 : -1;
+    if (rc == 0)
+        printf ("%s started (pid %d)\n", svc->program, pid);
+    else
+        fprintf (stderr, "corral: %s did not start; see %s/logs/%s.log\n", svc->program, o->data_dir, svc->name);
+    free (exe);
+    free (conf);
+    return rc;
+}
+
 static int
 s_up (const s_opts_t *o)
 {
@@ -327,6 +363,9 @@ s_up (const s_opts_t *o)
     }
     if (s_start_etcd (o) != 0 || s_start_broker (o) != 0)
         return 1;
+    for (const s_service_t *svc = s_services; svc->name; svc++)
+        if (s_start_service (o, svc) != 0)
+            return 1;
     printf ("\nCorral is up. Data, certificates and logs are in %s.\n", o->data_dir);
     printf ("  export CORRALCONFIG=%s/admin.conf\n", o->data_dir);
     printf ("  %s/corralctl get namespaces\n", o->bindir);
@@ -358,9 +397,10 @@ s_stop (const s_opts_t *o, const char *name)
 static int
 s_down (const s_opts_t *o)
 {
-    static const char *order [] = { "broker", "etcd", NULL };
-    for (int i = 0; order [i]; i++)
-        s_stop (o, order [i]);
+    for (const s_service_t *svc = s_services; svc->name; svc++)
+        s_stop (o, svc->name);
+    s_stop (o, "broker");
+    s_stop (o, "etcd");
     return 0;
 }
 
@@ -389,6 +429,12 @@ s_status (const s_opts_t *o)
     printf ("%-16s %-8s %-28s %s\n", "corral-broker", pid ? pidtxt : "-", ep, health);
     rc |= !streq (health, "healthy");
     json_decref (reply);
+    for (const s_service_t *svc = s_services; svc->name; svc++) {
+        pid = s_running (o, svc->name);
+        snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
+        printf ("%-16s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", "-", pid ? "running" : "not running");
+        rc |= !pid;
+    }
     return rc ? 1 : 0;
 }
 

@@ -116,7 +116,7 @@ class Cluster:
         for c in self.clients:
             c.close()
         self.down()
-        for name in ("broker",):
+        for name in ("broker", "controllers", "scheduler"):
             text = self.log(name)
             assert "ERROR: AddressSanitizer" not in text, text[-4000:]
             assert "runtime error:" not in text, text[-4000:]

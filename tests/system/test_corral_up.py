@@ -44,6 +44,9 @@ def test_up_status_up_again_down(own):
     assert rc == 0
     assert rows["etcd"] == (str(etcd_pid), own.etcd_url, "healthy")
     assert rows["corral-broker"] == (str(broker_pid), "tcp://127.0.0.1:%d" % own.broker_port, "healthy")
+    ctrl_pid = own.pid("controllers")
+    assert "corral-controllers started (pid %d)" % ctrl_pid in out
+    assert rows["corral-controllers"] == (str(ctrl_pid), "-", "running")
     c = own.client(timeout=5)
     obj = ok(c.call("create", "configmaps", "default", body=configmap("survives-down", {"a": "1"})), 201)
 
@@ -58,6 +61,8 @@ def test_up_status_up_again_down(own):
     out = own.down()
     assert out.returncode == 0
     assert "broker (pid %d) stopped" % broker_pid in out.stdout
+    assert "controllers (pid %d) stopped" % ctrl_pid in out.stdout
+    assert not pid_alive(ctrl_pid)
     assert "etcd (pid %d) stopped" % etcd_pid in out.stdout
     assert not pid_alive(etcd_pid) and not pid_alive(broker_pid)
     assert not os.path.exists(os.path.join(own.data_dir, "run", "broker.pid"))

@@ -39,6 +39,32 @@ CR_TEST (obj_time)
     free (uid);
 }
 
+CR_TEST (obj_sorted_keys)
+{
+    json_t *obj = json_loads ("{\"b\":1,\"a\":{\"z\":1},\"B\":2,\"a.b\":3}", 0, NULL);
+    ASSERT_NOT_NULL (obj);
+    size_t n = 0;
+    const char **keys = cr_obj_sorted_keys (obj, &n);
+    ASSERT_EQ (n, 4);
+    ASSERT_STR_EQ (keys [0], "B");
+    ASSERT_STR_EQ (keys [1], "a");
+    ASSERT_STR_EQ (keys [2], "a.b");
+    ASSERT_STR_EQ (keys [3], "b");
+    ASSERT_NULL (keys [4]);
+    free (keys);
+    json_decref (obj);
+    //  Not an object, or nothing: no keys; count may be NULL
+    json_t *array = json_array ();
+    keys = cr_obj_sorted_keys (array, &n);
+    ASSERT_EQ (n, 0);
+    ASSERT_NULL (keys [0]);
+    free (keys);
+    json_decref (array);
+    keys = cr_obj_sorted_keys (NULL, NULL);
+    ASSERT_NULL (keys [0]);
+    free (keys);
+}
+
 CR_TEST (resource_lookup)
 {
     ASSERT_STR_EQ (cr_resource_lookup ("po")->plural, "pods");
