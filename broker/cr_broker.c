@@ -1672,6 +1672,14 @@ s_op_bind (s_self_t *self, s_request_t *r)
     }
     char now [32];
     cr_time_format (time (NULL), now, sizeof (now));
+    //  One PodScheduled condition: replace the scheduler's False one.
+    size_t i;
+    json_t *cond;
+    json_array_foreach (conds, i, cond)
+        if (streq (cr_str_or (cr_obj_str (cond, "type"), ""), "PodScheduled")) {
+            json_array_remove (conds, i);
+            break;
+        }
     json_array_append_new (conds, json_pack ("{s:s, s:s, s:n, s:s}", "type", "PodScheduled", "status", "True",
                                              "lastProbeTime", "lastTransitionTime", now));
     r->retryable = true;

@@ -174,6 +174,13 @@ cr_client_send (cr_client_t *self, json_t *request)
     return id;
 }
 
+zsock_t *
+cr_client_sock (cr_client_t *self)
+{
+    assert (self);
+    return self->dealer;
+}
+
 zframe_t *
 cr_client_recv_frame (cr_client_t *self, int timeout_ms)
 {

@@ -55,6 +55,10 @@ int64_t
 json_t *
     cr_client_recv (cr_client_t *self, int timeout_ms);
 
+//  The DEALER socket, to poll on together with other sockets.
+zsock_t *
+    cr_client_sock (cr_client_t *self);
+
 //  Receives the next reply frame undecoded (caller destroys) within
 //  timeout_ms, or NULL: for callers that pass replies on as they are.
 zframe_t *
