@@ -41,51 +41,22 @@ cr_text_duration_ms (const char *text, bool bare_is_seconds, int64_t *ms)
 {
     if (!text || !*text)
         return -1;
-    const char *p = text;
-    bool negative = false;
-    if (*p == '-' || *p == '+') {
-        negative = *p == '-';
-        p++;
-    }
-    if (streq (p, "0")) {
-        *ms = 0;
-        return 0;
-    }
-    //  A bare integer is seconds when allowed
-    bool digits_only = *p != 0;
+    //  kubectl also takes a bare integer as seconds (--request-timeout=30).
+    const char *p = text + (*text == '-' || *text == '+');
+    bool digits_only = *p != 0 && strlen (p) <= 12;
     for (const char *q = p; *q; q++)
         if (!isdigit ((unsigned char) *q))
             digits_only = false;
-    if (digits_only) {
-        if (!bare_is_seconds || strlen (p) > 12)
+    if (digits_only && !streq (p, "0")) {
+        if (!bare_is_seconds)
             return -1;
-        *ms = strtoll (p, NULL, 10) * 1000 * (negative ? -1 : 1);
+        *ms = strtoll (p, NULL, 10) * 1000 * (*text == '-' ? -1 : 1);
         return 0;
     }
-    double total = 0;
-    while (*p) {
-        if (!isdigit ((unsigned char) *p) && *p != '.')
-            return -1;
-        char *end = NULL;
-        double value = strtod (p, &end);
-        if (end == p)
-            return -1;
-        p = end;
-        double unit;
-        if (strncmp (p, "ns", 2) == 0)      { unit = 1e-6; p += 2; }
-        else if (strncmp (p, "us", 2) == 0) { unit = 1e-3; p += 2; }
-        else if (strncmp (p, "µs", 3) == 0) { unit = 1e-3; p += 3; }
-        else if (strncmp (p, "ms", 2) == 0) { unit = 1; p += 2; }
-        else if (*p == 's')                 { unit = 1000; p++; }
-        else if (*p == 'm')                 { unit = 60000; p++; }
-        else if (*p == 'h')                 { unit = 3600000; p++; }
-        else
-            return -1;
-        total += value * unit;
-        if (total > 1e15)
-            return -1;
-    }
-    *ms = (int64_t) (negative ? -total : total);
+    int64_t ns = 0;
+    if (cr_duration_parse (text, &ns) != 0)
+        return -1;
+    *ms = ns / 1000000;
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "cr_patch.h"
 #include "cr_validate.h"
 #include "cr_table.h"
+#include "cr_duration.h"
 #include "cr_client.h"
 #include "cr_watch.h"
 

@@ -11,7 +11,6 @@
 #define CONTROLLERS_CLASSES_H_INCLUDED
 
 #include "libcorral.h"
-#include "cr_duration.h"
 #include "cr_workqueue.h"
 #include "cr_informer.h"
 #include "cr_recorder.h"

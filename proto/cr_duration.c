@@ -9,7 +9,7 @@
     same text gives the same nanoseconds.
     =========================================================================
 */
-#include "controllers_classes.h"
+#include "libcorral.h"
 
 typedef struct {
     const char *name;           //  Unit as written
