@@ -1,6 +1,6 @@
 /*  =========================================================================
-    cr_selector - label selectors (equality- and set-based) and field
-    selectors
+    cr_selector - label selectors (equality- and set-based), field
+    selectors and taint tolerations
 
     Label selectors follow k8s.io/apimachinery/pkg/labels. A selector is a
     list of requirements (key, operator, values) that must all match; it
@@ -35,6 +35,10 @@
 
     Nothing here keeps global state; selectors are immutable after
     construction and may be shared between threads for matching.
+
+    Taint tolerations follow Kubernetes' Toleration.ToleratesTaint; the
+    scheduler's TaintToleration filter and the node lifecycle
+    controller's NoExecute evictions share them.
     =========================================================================
 */
 #include "libcorral.h"
@@ -1525,4 +1529,78 @@ cr_fieldsel_exact (const cr_fieldsel_t *self, const char *field)
         if (!self->terms [i].negated && streq (self->terms [i].field, field))
             return self->terms [i].value;
     return NULL;
+}
+
+
+//  --------------------------------------------------------------------------
+//  Taints and tolerations
+
+//  A member string of an object, or "" (no path parsing: scheduler hot
+//  path).
+static const char *
+s_member (const json_t *obj, const char *key)
+{
+    const char *value = json_string_value (json_object_get (obj, key));
+    return value ? value : "";
+}
+
+//  --------------------------------------------------------------------------
+//  Toleration.ToleratesTaint on the taint's key, value and effect.
+
+bool
+cr_toleration_matches (const json_t *toleration, const char *key, const char *value, const char *effect)
+{
+    if (!json_is_object (toleration))
+        return false;
+    const char *tol_effect = s_member (toleration, "effect");
+    if (*tol_effect && !streq (tol_effect, cr_str_or (effect, "")))
+        return false;
+    const char *tol_key = s_member (toleration, "key");
+    if (*tol_key && !streq (tol_key, cr_str_or (key, "")))
+        return false;
+    const char *op = s_member (toleration, "operator");
+    if (streq (op, "Exists"))
+        return true;
+    if (!*op || streq (op, "Equal"))
+        return streq (s_member (toleration, "value"), cr_str_or (value, ""));
+    return false;
+}
+
+//  --------------------------------------------------------------------------
+//  Toleration.ToleratesTaint on a taint object.
+
+bool
+cr_toleration_tolerates (const json_t *toleration, const json_t *taint)
+{
+    if (!json_is_object (taint))
+        return false;
+    return cr_toleration_matches (toleration, s_member (taint, "key"), s_member (taint, "value"),
+                                  s_member (taint, "effect"));
+}
+
+//  --------------------------------------------------------------------------
+//  The first toleration of the list that tolerates the key, value and
+//  effect, or NULL. Borrowed.
+
+const json_t *
+cr_toleration_find (const json_t *tolerations, const char *key, const char *value, const char *effect)
+{
+    size_t i;
+    json_t *toleration;
+    json_array_foreach (tolerations, i, toleration)
+        if (cr_toleration_matches (toleration, key, value, effect))
+            return toleration;
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  True if some toleration of the list tolerates the taint.
+
+bool
+cr_taint_tolerated (const json_t *taint, const json_t *tolerations)
+{
+    if (!json_is_object (taint))
+        return false;
+    return cr_toleration_find (tolerations, s_member (taint, "key"), s_member (taint, "value"),
+                               s_member (taint, "effect")) != NULL;
 }

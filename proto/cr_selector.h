@@ -1,6 +1,6 @@
 /*  =========================================================================
-    cr_selector - label selectors (equality- and set-based) and field
-    selectors
+    cr_selector - label selectors (equality- and set-based), field
+    selectors and taint tolerations
     =========================================================================
 */
 #ifndef CR_SELECTOR_H_INCLUDED
@@ -66,5 +66,33 @@ bool
 //  cache use an index (spec.nodeName). Borrowed.
 const char *
     cr_fieldsel_exact (const cr_fieldsel_t *self, const char *field);
+
+//  Taints and tolerations (shared by the scheduler and the node
+//  lifecycle controller).
+
+//  True if the toleration tolerates a taint with this key, value and
+//  effect (NULL counts as ""), as Kubernetes' Toleration.ToleratesTaint:
+//  the effect matches (or the toleration has none), the key matches (or
+//  the toleration has none), and the operator is Exists, or Equal (the
+//  default) with equal values. Unknown operators and a toleration that
+//  is not an object tolerate nothing.
+bool
+    cr_toleration_matches (const json_t *toleration, const char *key, const char *value, const char *effect);
+
+//  True if the toleration tolerates the taint; false when either is not
+//  an object.
+bool
+    cr_toleration_tolerates (const json_t *toleration, const json_t *taint);
+
+//  The first toleration of the list that tolerates a taint with this
+//  key, value and effect, or NULL (also when the list is not an array).
+//  Borrowed.
+const json_t *
+    cr_toleration_find (const json_t *tolerations, const char *key, const char *value, const char *effect);
+
+//  True if some toleration of the list tolerates the taint; false when
+//  the taint is not an object.
+bool
+    cr_taint_tolerated (const json_t *taint, const json_t *tolerations);
 
 #endif

@@ -470,20 +470,35 @@ static const cr__validate_field_t s_rs_table [] = {
     { NULL }
 };
 
-void
-cr__validate_replicaset (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old)
+//  The spec checks shared by ReplicaSet, Deployment and DaemonSet, in
+//  Kubernetes' order: the fields of the table, the LabelSelector
+//  (selector_kind names the object in its errors), the template
+//  (template_kind likewise, NULL for none), the kind's own checks (NULL
+//  for none), then selector immutability on update.
+static void
+s_apps_spec (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old, const cr__validate_field_t *table,
+             const char *selector_kind, const char *template_kind,
+             void (*checks) (cr__validate_ctx_t *ctx, const json_t *spec))
 {
     json_t *empty;
     const json_t *spec = s_spec (ctx, obj, &empty);
     size_t mark = cr__validate_push (ctx, "spec");
     if (spec) {
-        cr__validate_fields (ctx, spec, s_rs_table);
-        int match = s_apps_selector (ctx, spec, "deployment");
-        s_template (ctx, spec, json_object_get (spec, "selector"), match, s_always, "ReplicaSet");
+        cr__validate_fields (ctx, spec, table);
+        int match = s_apps_selector (ctx, spec, selector_kind);
+        s_template (ctx, spec, json_object_get (spec, "selector"), match, s_always, template_kind);
+        if (checks)
+            checks (ctx, spec);
         s_selector_immutable (ctx, spec, old);
     }
     cr__validate_pop (ctx, mark);
     json_decref (empty);
+}
+
+void
+cr__validate_replicaset (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old)
+{
+    s_apps_spec (ctx, obj, old, s_rs_table, "deployment", "ReplicaSet", NULL);
 }
 
 static const cr__validate_field_t s_deployment_table [] = {
@@ -496,6 +511,21 @@ static const cr__validate_field_t s_deployment_table [] = {
     { "paused", CR__VT_BOOL, 0, NULL },
     { NULL }
 };
+
+//  Reports an unsupported strategy type as Go prints the strategy
+//  struct: apps.<strategy>{Type:"x", RollingUpdate:(*apps.<update>)(...)}
+//  ("nil" without a rollingUpdate object).
+static void
+s_strategy_not_supported (cr__validate_ctx_t *ctx, const char *strategy, const char *update_type,
+                          const char *type, const json_t *update, const char *const *supported)
+{
+    char *quoted = cr__validate_quote (type);
+    char *rendered = zsys_sprintf ("apps.%s{Type:%s, RollingUpdate:(*apps.%s)(%s)}", strategy, quoted,
+                                   update_type, update ? "..." : "nil");
+    cr__validate_not_supported (ctx, NULL, rendered, supported);
+    free (rendered);
+    free (quoted);
+}
 
 //  ValidateDeploymentStrategy at spec.strategy.
 static void
@@ -534,36 +564,29 @@ s_deployment_strategy (cr__validate_ctx_t *ctx, const json_t *spec)
         }
     }
     else {
-        char *quoted = cr__validate_quote (type);
-        char *rendered = zsys_sprintf ("apps.DeploymentStrategy{Type:%s, RollingUpdate:(*apps.RollingUpdateDeployment)(%s)}",
-                                       quoted, update ? "..." : "nil");
-        cr__validate_not_supported (ctx, NULL, rendered, s_deploy_strategies);
-        free (rendered);
-        free (quoted);
+        s_strategy_not_supported (ctx, "DeploymentStrategy", "RollingUpdateDeployment", type, update,
+                                  s_deploy_strategies);
     }
     cr__validate_pop (ctx, mark);
+}
+
+//  The Deployment's own checks: the strategy, and a progress deadline
+//  greater than minReadySeconds.
+static void
+s_deployment_checks (cr__validate_ctx_t *ctx, const json_t *spec)
+{
+    s_deployment_strategy (ctx, spec);
+    json_t *deadline = json_object_get (spec, "progressDeadlineSeconds");
+    json_int_t ready = json_integer_value (json_object_get (spec, "minReadySeconds"));
+    if (json_is_integer (deadline) && json_integer_value (deadline) <= ready)
+        cr__validate_invalid_int (ctx, "progressDeadlineSeconds", json_integer_value (deadline),
+                                  "must be greater than minReadySeconds");
 }
 
 void
 cr__validate_deployment (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old)
 {
-    json_t *empty;
-    const json_t *spec = s_spec (ctx, obj, &empty);
-    size_t mark = cr__validate_push (ctx, "spec");
-    if (spec) {
-        cr__validate_fields (ctx, spec, s_deployment_table);
-        int match = s_apps_selector (ctx, spec, "deployment");
-        s_template (ctx, spec, json_object_get (spec, "selector"), match, s_always, NULL);
-        s_deployment_strategy (ctx, spec);
-        json_t *deadline = json_object_get (spec, "progressDeadlineSeconds");
-        json_int_t ready = json_integer_value (json_object_get (spec, "minReadySeconds"));
-        if (json_is_integer (deadline) && json_integer_value (deadline) <= ready)
-            cr__validate_invalid_int (ctx, "progressDeadlineSeconds", json_integer_value (deadline),
-                                      "must be greater than minReadySeconds");
-        s_selector_immutable (ctx, spec, old);
-    }
-    cr__validate_pop (ctx, mark);
-    json_decref (empty);
+    s_apps_spec (ctx, obj, old, s_deployment_table, "deployment", NULL, s_deployment_checks);
 }
 
 static const cr__validate_field_t s_daemonset_table [] = {
@@ -605,12 +628,8 @@ s_daemonset_strategy (cr__validate_ctx_t *ctx, const json_t *spec)
     }
     else
     if (!streq (type, "OnDelete") && !streq (type, "RollingUpdate")) {
-        char *quoted = cr__validate_quote (type);
-        char *rendered = zsys_sprintf ("apps.DaemonSetUpdateStrategy{Type:%s, RollingUpdate:(*apps.RollingUpdateDaemonSet)(%s)}",
-                                       quoted, update ? "..." : "nil");
-        cr__validate_not_supported (ctx, NULL, rendered, s_ds_strategies);
-        free (rendered);
-        free (quoted);
+        s_strategy_not_supported (ctx, "DaemonSetUpdateStrategy", "RollingUpdateDaemonSet", type, update,
+                                  s_ds_strategies);
     }
     cr__validate_pop (ctx, mark);
 }
@@ -618,18 +637,7 @@ s_daemonset_strategy (cr__validate_ctx_t *ctx, const json_t *spec)
 void
 cr__validate_daemonset (cr__validate_ctx_t *ctx, const json_t *obj, const json_t *old)
 {
-    json_t *empty;
-    const json_t *spec = s_spec (ctx, obj, &empty);
-    size_t mark = cr__validate_push (ctx, "spec");
-    if (spec) {
-        cr__validate_fields (ctx, spec, s_daemonset_table);
-        int match = s_apps_selector (ctx, spec, "daemonset");
-        s_template (ctx, spec, json_object_get (spec, "selector"), match, s_always, "DaemonSet");
-        s_daemonset_strategy (ctx, spec);
-        s_selector_immutable (ctx, spec, old);
-    }
-    cr__validate_pop (ctx, mark);
-    json_decref (empty);
+    s_apps_spec (ctx, obj, old, s_daemonset_table, "daemonset", "DaemonSet", s_daemonset_strategy);
 }
 
 static const cr__validate_field_t s_job_table [] = {

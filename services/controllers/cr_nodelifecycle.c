@@ -237,33 +237,13 @@ cr_nodelifecycle_desired_taints (const json_t *node, const char *ready, const ch
     return result;
 }
 
-bool
-cr_nodelifecycle_tolerates (const json_t *toleration, const json_t *taint)
-{
-    if (!json_is_object (toleration) || !json_is_object (taint))
-        return false;
-    const char *effect = cr_str_or (cr_obj_str (toleration, "effect"), "");
-    if (*effect && !streq (effect, cr_str_or (cr_obj_str (taint, "effect"), "")))
-        return false;
-    const char *key = cr_str_or (cr_obj_str (toleration, "key"), "");
-    if (*key && !streq (key, cr_str_or (cr_obj_str (taint, "key"), "")))
-        return false;
-    const char *op = cr_str_or (cr_obj_str (toleration, "operator"), "");
-    if (!*op || streq (op, "Equal"))
-        return streq (cr_str_or (cr_obj_str (toleration, "value"), ""),
-                      cr_str_or (cr_obj_str (taint, "value"), ""));
-    return streq (op, "Exists");
-}
-
 const json_t *
 cr_nodelifecycle_toleration (const json_t *pod, const json_t *taint)
 {
-    size_t i;
-    json_t *toleration;
-    json_array_foreach (cr_obj_get (pod, "spec.tolerations"), i, toleration)
-        if (cr_nodelifecycle_tolerates (toleration, taint))
-            return toleration;
-    return NULL;
+    if (!json_is_object (taint))
+        return NULL;
+    return cr_toleration_find (cr_obj_get (pod, "spec.tolerations"), cr_obj_str (taint, "key"),
+                               cr_obj_str (taint, "value"), cr_obj_str (taint, "effect"));
 }
 
 int64_t

@@ -87,10 +87,6 @@ json_t *
 json_t *
     cr_nodelifecycle_desired_taints (const json_t *node, const char *ready, const char *now);
 
-//  True if the toleration tolerates the taint (Toleration.ToleratesTaint).
-bool
-    cr_nodelifecycle_tolerates (const json_t *toleration, const json_t *taint);
-
 //  The first toleration of the pod that tolerates the taint, or NULL.
 //  Borrowed.
 const json_t *

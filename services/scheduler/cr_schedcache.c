@@ -660,48 +660,6 @@ cr_schedcache_pod_known (cr_schedcache_t *self, const char *key)
 //  --------------------------------------------------------------------------
 //  Filters
 
-//  ToleratesTaint on the taint's key, value and effect.
-static bool
-s_tolerates (const json_t *toleration, const char *taint_key, const char *taint_value, const char *taint_effect)
-{
-    const char *effect = s_member (toleration, "effect");
-    const char *key = s_member (toleration, "key");
-    const char *op = s_member (toleration, "operator");
-    if (*effect && !streq (effect, taint_effect))
-        return false;
-    if (*key && !streq (key, taint_key))
-        return false;
-    if (streq (op, "Exists"))
-        return true;
-    if (!*op || streq (op, "Equal"))
-        return streq (s_member (toleration, "value"), taint_value);
-    return false;
-}
-
-bool
-cr_sched_tolerates (const json_t *toleration, const json_t *taint)
-{
-    return s_tolerates (toleration, s_member (taint, "key"), s_member (taint, "value"), s_member (taint, "effect"));
-}
-
-//  True if some toleration of the list tolerates the taint.
-static bool
-s_tolerated_kv (const json_t *tolerations, const char *key, const char *value, const char *effect)
-{
-    size_t i;
-    json_t *t;
-    json_array_foreach (tolerations, i, t)
-        if (s_tolerates (t, key, value, effect))
-            return true;
-    return false;
-}
-
-static bool
-s_tolerated (const json_t *tolerations, const json_t *taint)
-{
-    return s_tolerated_kv (tolerations, s_member (taint, "key"), s_member (taint, "value"), s_member (taint, "effect"));
-}
-
 const json_t *
 cr_sched_untolerated_taint (const json_t *taints, const json_t *tolerations)
 {
@@ -711,7 +669,7 @@ cr_sched_untolerated_taint (const json_t *taints, const json_t *tolerations)
         const char *effect = s_member (taint, "effect");
         if (!streq (effect, "NoSchedule") && !streq (effect, "NoExecute"))
             continue;
-        if (!s_tolerated (tolerations, taint))
+        if (!cr_taint_tolerated (taint, tolerations))
             return taint;
     }
     return NULL;
@@ -869,13 +827,13 @@ s_filter (s_node_t *node, const s_candidate_t *c, json_t *reasons)
     //  NodeUnschedulable
     //  (A pod that tolerates the unschedulable taint tolerates the flag.)
     if (node->unschedulable
-    &&  !s_tolerated_kv (c->tolerations, "node.kubernetes.io/unschedulable", "", "NoSchedule")) {
+    &&  !cr_toleration_find (c->tolerations, "node.kubernetes.io/unschedulable", "", "NoSchedule")) {
         s_histogram_add (reasons, S_REASON_UNSCHEDULABLE);
         return S_UNRESOLVABLE;
     }
     //  TaintToleration
     const json_t *taint = cr_sched_untolerated_taint (node->taints, c->tolerations);
-    if (!taint && node->implicit_taint && !s_tolerated (c->tolerations, node->implicit_taint))
+    if (!taint && node->implicit_taint && !cr_taint_tolerated (node->implicit_taint, c->tolerations))
         taint = node->implicit_taint;
     if (taint) {
         if (reasons) {

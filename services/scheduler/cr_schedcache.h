@@ -106,12 +106,6 @@ int64_t
 int64_t
     cr_sched_quantity_value (const json_t *value);
 
-//  Kubernetes' Toleration.ToleratesTaint: the effect matches (or the
-//  toleration has none), the key matches (or the toleration has none),
-//  and operator Exists, or Equal (the default) with the same value.
-bool
-    cr_sched_tolerates (const json_t *toleration, const json_t *taint);
-
 //  The first taint of the list with effect NoSchedule or NoExecute that
 //  no toleration tolerates (borrowed), or NULL.
 const json_t *

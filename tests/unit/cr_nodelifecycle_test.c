@@ -345,39 +345,6 @@ s_request (s_env_t *env, size_t n)
 //  --------------------------------------------------------------------------
 //  Pure helpers
 
-static bool
-s_tolerates (const char *toleration, const char *taint)
-{
-    json_t *a = s_json (toleration), *b = s_json (taint);
-    bool r = cr_nodelifecycle_tolerates (a, b);
-    json_decref (a);
-    json_decref (b);
-    return r;
-}
-
-CR_TEST (nodelifecycle_tolerates_taint)
-{
-    const char *unreachable = "{\"key\": \"node.kubernetes.io/unreachable\", \"effect\": \"NoExecute\"}";
-    const char *dedicated = "{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}";
-    ASSERT_TRUE (s_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\", \"operator\": \"Exists\", "
-                              "\"effect\": \"NoExecute\"}", unreachable));
-    ASSERT_TRUE (s_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\", \"operator\": \"Exists\"}", unreachable));
-    ASSERT_TRUE (s_tolerates ("{\"operator\": \"Exists\"}", unreachable));
-    ASSERT_TRUE (s_tolerates ("{\"operator\": \"Exists\"}", dedicated));
-    ASSERT_TRUE (s_tolerates ("{\"operator\": \"Exists\", \"effect\": \"NoExecute\"}", unreachable));
-    ASSERT_FALSE (s_tolerates ("{\"operator\": \"Exists\", \"effect\": \"NoSchedule\"}", unreachable));
-    ASSERT_FALSE (s_tolerates ("{\"key\": \"node.kubernetes.io/not-ready\", \"operator\": \"Exists\"}", unreachable));
-    //  Equal (the default operator) compares values; an absent value is "".
-    ASSERT_TRUE (s_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\"}", unreachable));
-    ASSERT_TRUE (s_tolerates ("{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"gpu\"}", dedicated));
-    ASSERT_TRUE (s_tolerates ("{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}", dedicated));
-    ASSERT_FALSE (s_tolerates ("{\"key\": \"dedicated\", \"value\": \"cpu\"}", dedicated));
-    ASSERT_FALSE (s_tolerates ("{\"key\": \"dedicated\"}", dedicated));
-    //  Unknown operators tolerate nothing; junk is not a toleration.
-    ASSERT_FALSE (s_tolerates ("{\"key\": \"dedicated\", \"operator\": \"Exist\"}", dedicated));
-    ASSERT_FALSE (s_tolerates ("[]", dedicated));
-    ASSERT_FALSE (s_tolerates ("{\"operator\": \"Exists\"}", "\"taint\""));
-}
 
 static int64_t
 s_tolerated_ms (const char *pod, const char *taint)

@@ -240,37 +240,6 @@ CR_TEST (scheduler_pod_request_containers_and_init)
 //  --------------------------------------------------------------------------
 //  Tolerations, taints, affinity
 
-CR_TEST (scheduler_toleration_rules)
-{
-    json_t *taint = s_json ("{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}");
-    struct { const char *toleration; bool tolerates; } cases [] = {
-        { "{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}", true },
-        { "{\"key\": \"dedicated\", \"value\": \"gpu\"}", true },                 //  Equal by default, any effect
-        { "{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"cpu\"}", false },
-        { "{\"key\": \"dedicated\", \"operator\": \"Equal\"}", false },           //  "" is not "gpu"
-        { "{\"key\": \"dedicated\", \"operator\": \"Exists\"}", true },
-        { "{\"key\": \"dedicated\", \"operator\": \"Exists\", \"effect\": \"NoExecute\"}", false },
-        { "{\"key\": \"other\", \"operator\": \"Exists\"}", false },
-        { "{\"operator\": \"Exists\"}", true },                                   //  Tolerates everything
-        { "{\"operator\": \"Exists\", \"effect\": \"NoSchedule\"}", true },
-        { "{\"operator\": \"Exists\", \"effect\": \"PreferNoSchedule\"}", false },
-        { "{\"key\": \"dedicated\", \"operator\": \"Lt\", \"value\": \"gpu\"}", false },  //  Unknown operator
-        { "{}", false },                                                          //  Equal "" to "gpu"
-        { NULL, false }
-    };
-    for (int i = 0; cases [i].toleration; i++) {
-        json_t *t = s_json (cases [i].toleration);
-        if (cr_sched_tolerates (t, taint) != cases [i].tolerates)
-            CRT_FAIL ("toleration %s: expected %d", cases [i].toleration, cases [i].tolerates);
-        json_decref (t);
-    }
-    //  An empty-key Equal toleration matches any key with the same value.
-    json_t *t = s_json ("{\"value\": \"gpu\"}");
-    ASSERT_TRUE (cr_sched_tolerates (t, taint));
-    json_decref (t);
-    json_decref (taint);
-}
-
 CR_TEST (scheduler_untolerated_taint)
 {
     json_t *taints = s_json ("[{\"key\": \"soft\", \"effect\": \"PreferNoSchedule\"},"

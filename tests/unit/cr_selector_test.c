@@ -954,3 +954,109 @@ CR_TEST (selector_random_round_trip)
     }
     ASSERT_TRUE (accepted > 100);
 }
+
+
+//  --------------------------------------------------------------------------
+//  Taints and tolerations
+
+//  Parses test JSON (any value); fails the test when it is malformed.
+static json_t *
+s_tol_json (const char *text)
+{
+    json_error_t err;
+    json_t *doc = json_loads (text, JSON_DECODE_ANY, &err);
+    if (!doc)
+        CRT_FAIL ("bad JSON in test: %s (%s)", err.text, text);
+    return doc;
+}
+
+CR_TEST (selector_toleration_rules)
+{
+    json_t *taint = s_tol_json ("{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}");
+    struct { const char *toleration; bool tolerates; } cases [] = {
+        { "{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}", true },
+        { "{\"key\": \"dedicated\", \"value\": \"gpu\"}", true },                 //  Equal by default, any effect
+        { "{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"cpu\"}", false },
+        { "{\"key\": \"dedicated\", \"operator\": \"Equal\"}", false },           //  "" is not "gpu"
+        { "{\"key\": \"dedicated\", \"operator\": \"Exists\"}", true },
+        { "{\"key\": \"dedicated\", \"operator\": \"Exists\", \"effect\": \"NoExecute\"}", false },
+        { "{\"key\": \"other\", \"operator\": \"Exists\"}", false },
+        { "{\"operator\": \"Exists\"}", true },                                   //  Tolerates everything
+        { "{\"operator\": \"Exists\", \"effect\": \"NoSchedule\"}", true },
+        { "{\"operator\": \"Exists\", \"effect\": \"PreferNoSchedule\"}", false },
+        { "{\"key\": \"dedicated\", \"operator\": \"Lt\", \"value\": \"gpu\"}", false },  //  Unknown operator
+        { "{}", false },                                                          //  Equal "" to "gpu"
+        { NULL, false }
+    };
+    for (int i = 0; cases [i].toleration; i++) {
+        json_t *t = s_tol_json (cases [i].toleration);
+        if (cr_toleration_tolerates (t, taint) != cases [i].tolerates)
+            CRT_FAIL ("toleration %s: expected %d", cases [i].toleration, cases [i].tolerates);
+        json_decref (t);
+    }
+    //  An empty-key Equal toleration matches any key with the same value.
+    json_t *t = s_tol_json ("{\"value\": \"gpu\"}");
+    ASSERT_TRUE (cr_toleration_tolerates (t, taint));
+    json_decref (t);
+    json_decref (taint);
+}
+
+static bool
+s_tol_tolerates (const char *toleration, const char *taint)
+{
+    json_t *a = s_tol_json (toleration), *b = s_tol_json (taint);
+    bool r = cr_toleration_tolerates (a, b);
+    json_decref (a);
+    json_decref (b);
+    return r;
+}
+
+CR_TEST (selector_toleration_tolerates_taint)
+{
+    const char *unreachable = "{\"key\": \"node.kubernetes.io/unreachable\", \"effect\": \"NoExecute\"}";
+    const char *dedicated = "{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}";
+    ASSERT_TRUE (s_tol_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\", \"operator\": \"Exists\", "
+                              "\"effect\": \"NoExecute\"}", unreachable));
+    ASSERT_TRUE (s_tol_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\", \"operator\": \"Exists\"}", unreachable));
+    ASSERT_TRUE (s_tol_tolerates ("{\"operator\": \"Exists\"}", unreachable));
+    ASSERT_TRUE (s_tol_tolerates ("{\"operator\": \"Exists\"}", dedicated));
+    ASSERT_TRUE (s_tol_tolerates ("{\"operator\": \"Exists\", \"effect\": \"NoExecute\"}", unreachable));
+    ASSERT_FALSE (s_tol_tolerates ("{\"operator\": \"Exists\", \"effect\": \"NoSchedule\"}", unreachable));
+    ASSERT_FALSE (s_tol_tolerates ("{\"key\": \"node.kubernetes.io/not-ready\", \"operator\": \"Exists\"}", unreachable));
+    //  Equal (the default operator) compares values; an absent value is "".
+    ASSERT_TRUE (s_tol_tolerates ("{\"key\": \"node.kubernetes.io/unreachable\"}", unreachable));
+    ASSERT_TRUE (s_tol_tolerates ("{\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"gpu\"}", dedicated));
+    ASSERT_TRUE (s_tol_tolerates ("{\"key\": \"dedicated\", \"value\": \"gpu\", \"effect\": \"NoSchedule\"}", dedicated));
+    ASSERT_FALSE (s_tol_tolerates ("{\"key\": \"dedicated\", \"value\": \"cpu\"}", dedicated));
+    ASSERT_FALSE (s_tol_tolerates ("{\"key\": \"dedicated\"}", dedicated));
+    //  Unknown operators tolerate nothing; junk is not a toleration.
+    ASSERT_FALSE (s_tol_tolerates ("{\"key\": \"dedicated\", \"operator\": \"Exist\"}", dedicated));
+    ASSERT_FALSE (s_tol_tolerates ("[]", dedicated));
+    ASSERT_FALSE (s_tol_tolerates ("{\"operator\": \"Exists\"}", "\"taint\""));
+}
+
+CR_TEST (selector_toleration_find_and_tolerated)
+{
+    json_t *tols = s_tol_json ("[3, {\"key\": \"a\", \"operator\": \"Exists\", \"effect\": \"NoExecute\"},"
+                               " {\"key\": \"node.kubernetes.io/unschedulable\", \"effect\": \"NoSchedule\"}]");
+    //  Strings: NULL counts as "".
+    const json_t *t = cr_toleration_find (tols, "node.kubernetes.io/unschedulable", NULL, "NoSchedule");
+    ASSERT_JSON_EQ (t, "{\"key\": \"node.kubernetes.io/unschedulable\", \"effect\": \"NoSchedule\"}");
+    t = cr_toleration_find (tols, "a", "x", "NoExecute");
+    ASSERT_STR_EQ (cr_obj_str (t, "key"), "a");
+    ASSERT_NULL (cr_toleration_find (tols, "a", "x", "NoSchedule"));
+    ASSERT_NULL (cr_toleration_find (NULL, "a", "x", "NoExecute"));
+    ASSERT_FALSE (cr_toleration_matches (json_array_get (tols, 0), "", "", ""));
+    //  Taint objects.
+    json_t *taint = s_tol_json ("{\"key\": \"a\", \"value\": \"1\", \"effect\": \"NoExecute\"}");
+    ASSERT_TRUE (cr_taint_tolerated (taint, tols));
+    json_decref (taint);
+    taint = s_tol_json ("{\"key\": \"b\", \"effect\": \"NoExecute\"}");
+    ASSERT_FALSE (cr_taint_tolerated (taint, tols));
+    json_decref (taint);
+    taint = s_tol_json ("\"a\"");
+    ASSERT_FALSE (cr_taint_tolerated (taint, tols));
+    json_decref (taint);
+    ASSERT_FALSE (cr_taint_tolerated (NULL, tols));
+    json_decref (tols);
+}
