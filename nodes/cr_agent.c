@@ -35,15 +35,29 @@
 
     Pods: the agent keeps its pods in a map uid -> pod (and "ns/name" ->
     uid, since a DELETED from a re-list carries only the name). The pod
-    hooks (s_pod_added, s_pod_updated, s_pod_deleted) are where pod
-    execution plugs in. There is no container runtime yet, so the agent
-    does not pretend: pod status is left alone (Pending); a pod being
-    deleted (deletionTimestamp) has nothing to stop, so it is finalized at
-    once (delete with gracePeriodSeconds 0), which is what completes
-    `corralctl delete pod` for a pod bound to a node.
+    hooks (s_pod_added, s_pod_updated, s_pod_deleted) drive pod
+    execution when the agent has a default registry (--default-registry):
+    the image store (<root>/images), the runtime (<root>/runtime, runc via
+    corral-shim) and the pod network (<root>/net, set up once the Node has
+    a podCIDR). A pod added gets one worker at a time (a zactor) that does
+    the slow work -- pod network, pulls, volumes, create+start -- and
+    sends one result document back; the actor polls the containers'
+    states once a second (restarts with back-off 10s..5m as restartPolicy
+    says) and writes the pod status with update-status. A pod being
+    deleted gets a stop job (stop signal, SIGKILL after the grace period,
+    remove, network teardown, cgroups, <root>/pods/<uid>) and is then
+    finalized (delete with gracePeriodSeconds 0), which is what completes
+    `corralctl delete pod` for a pod bound to a node. On start-up,
+    running containers are adopted when their pod is listed, and the
+    containers and networks of pods that are gone are removed. Without a
+    default registry nothing runs: pods stay Pending, and pods being
+    deleted are finalized at once.
 
-    Threading: everything runs on the actor's thread. The config given to
-    the actor is borrowed and must outlive it.
+    Threading: the actor's thread owns all state; workers share only the
+    read-only stores (image pulls are thread-safe, runtime calls on one
+    container are serialised by the one-worker-per-pod rule, podnet calls
+    are serialised by net_lock). The config given to the actor is
+    borrowed and must outlive it.
     =========================================================================
 */
 #include "nodes_classes.h"
@@ -72,7 +86,18 @@ typedef struct {
     char *last_warning;             //  Last warning logged (said once)
     bool verbose;
     bool terminated;
+    //  Pod execution (only with cfg->default_registry)
+    cr_image_t *images;             //  Image store, or NULL
+    cr_runtime_t *runtime;          //  Containers, or NULL
+    cr_podnet_t *podnet;            //  Pod network, or NULL
+    pthread_mutex_t net_lock;       //  Serialises podnet calls
+    bool net_ready;                 //  Node network set up
+    bool collected;                 //  Leftovers of unknown pods removed
+    zhashx_t *runs;                 //  uid -> s_podrun_t *, or NULL
+    int64_t next_tick;              //  zclock_mono () of the next pod poll
 } s_agent_t;
+
+typedef struct _s_podrun_t s_podrun_t;
 
 static void s_pod_added (s_agent_t *self, json_t *pod);
 static void s_pod_updated (s_agent_t *self, json_t *old, json_t *pod);
@@ -764,7 +789,7 @@ s_pod_finalize (s_agent_t *self, const json_t *pod)
     int code = cr_reply_code (reply);
     int rc = 0;
     if (code == 200 || code == 202)
-        zsys_info ("cr_agent: pod %s/%s finalized (nothing was running)", ns, name);
+        zsys_info ("cr_agent: pod %s/%s finalized", ns, name);
     else
     if (code != 404 && code != 409) {
         //  404: already gone; 409: a new pod of the same name.
@@ -785,9 +810,1043 @@ s_pod_finalize (s_agent_t *self, const json_t *pod)
 //  where its containers get SIGTERM, SIGKILL after the grace period, and
 //  then the pod is finalized; with nothing running, it is finalized now.
 static void
-s_pod_terminate (s_agent_t *self, json_t *pod)
+s_pod_terminate (s_agent_t *self, json_t *pod);
+
+//  --------------------------------------------------------------------------
+//  Pod execution: image pulls, pod network, containers (cr_image,
+//  cr_podnet, cr_runtime). The slow work (pull, network set-up, create,
+//  stop) runs in one worker actor per pod at a time; the worker sends one
+//  result document back on its pipe, which the agent's poller watches.
+//  Container exits are seen by polling cr_runtime_state once a second
+//  (it reads a few small files). The pod's state (IP, container
+//  statuses, back-offs) lives in an s_podrun_t on the actor's thread.
+
+#define S_BACKOFF_FIRST     10000   //  ms: crash and pull back-off start
+#define S_BACKOFF_MAX       300000  //  ms: and cap
+#define S_TICK              1000    //  ms between container polls
+
+//  What a worker gets: the agent's stores and one job (owned).
+typedef struct {
+    cr_image_t *images;
+    cr_runtime_t *runtime;
+    cr_podnet_t *podnet;
+    pthread_mutex_t *net_lock;
+    const char *root;
+    json_t *job;
+} s_job_t;
+
+//  One pod this node runs.
+struct _s_podrun_t {
+    char *uid;
+    json_t *pod;                //  Latest pod object
+    char *ip;                   //  Pod IP once the network is up
+    char *netns;                //  Its netns path
+    char *start_time;           //  status.startTime
+    zactor_t *worker;           //  Busy when not NULL
+    json_t *containers;         //  name -> run state (see s_run_container)
+    bool terminating;           //  deletionTimestamp seen: stop when idle
+    bool gone;                  //  The pod object is gone: no finalize
+    bool stopped;               //  Stop job done
+    bool dirty;                 //  Status must be written
+    int64_t grace_ms;
+};
+
+//  Container id of a pod's container.
+static char *
+s_container_id (const char *uid, const char *name)
 {
-    s_pod_finalize (self, pod);
+    return zsys_sprintf ("%s-%s", uid, name);
+}
+
+//  Removes a folder tree (no symlinks followed). Best effort.
+static int
+s_rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) ftw;
+    if (flag == FTW_DP || flag == FTW_D)
+        rmdir (path);
+    else
+        unlink (path);
+    return 0;
+}
+
+static void
+s_rm_rf (const char *path)
+{
+    nftw (path, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+//  mkdir -p, 0755. Returns 0 or -1.
+static int
+s_mkdirs (const char *path)
+{
+    char *copy = strdup (path);
+    for (char *p = copy + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir (copy, 0755);
+            *p = '/';
+        }
+    int rc = mkdir (copy, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    free (copy);
+    return rc;
+}
+
+//  Appends an event {type, reason, message, fieldPath} to events.
+static void
+s_job_event (json_t *events, const char *type, const char *reason, const char *field_path, char *message)
+{
+    json_t *e = json_pack ("{s:s, s:s, s:s}", "type", type, "reason", reason, "message", message);
+    if (field_path)
+        json_object_set_new (e, "fieldPath", json_string (field_path));
+    json_array_append_new (events, e);
+    free (message);
+}
+
+//  Resolves env valueFrom.fieldRef of a container copy against the pod.
+//  Returns 0, or -1 with *error (caller frees) for an unsupported field.
+static int
+s_resolve_env (json_t *container, const json_t *pod, const char *ip, const char *host_ip, char **error)
+{
+    json_t *env = json_object_get (container, "env");
+    size_t i;
+    json_t *var;
+    json_array_foreach (env, i, var) {
+        json_t *from = json_object_get (var, "valueFrom");
+        if (!from)
+            continue;
+        const char *field = cr_obj_str (from, "fieldRef.fieldPath");
+        const char *value = NULL;
+        if (!field) {
+            *error = zsys_sprintf ("env %s: only valueFrom.fieldRef is supported",
+                                   cr_str_or (cr_obj_str (var, "name"), "?"));
+            return -1;
+        }
+        if (streq (field, "metadata.name"))
+            value = cr_obj_str (pod, "metadata.name");
+        else
+        if (streq (field, "metadata.namespace"))
+            value = cr_obj_str (pod, "metadata.namespace");
+        else
+        if (streq (field, "metadata.uid"))
+            value = cr_obj_str (pod, "metadata.uid");
+        else
+        if (streq (field, "spec.nodeName"))
+            value = cr_obj_str (pod, "spec.nodeName");
+        else
+        if (streq (field, "spec.serviceAccountName"))
+            value = cr_str_or (cr_obj_str (pod, "spec.serviceAccountName"), "default");
+        else
+        if (streq (field, "status.podIP"))
+            value = ip;
+        else
+        if (streq (field, "status.hostIP"))
+            value = host_ip;
+        else {
+            *error = zsys_sprintf ("env %s: unsupported fieldRef.fieldPath %s",
+                                   cr_str_or (cr_obj_str (var, "name"), "?"), field);
+            return -1;
+        }
+        json_object_del (var, "valueFrom");
+        json_object_set_new (var, "value", json_string (cr_str_or (value, "")));
+    }
+    return 0;
+}
+
+//  The bind mounts of a container's volumeMounts. Returns a new array, or
+//  NULL with *error (caller frees).
+static json_t *
+s_mounts (const json_t *container, const json_t *pod, const char *root, char **error)
+{
+    json_t *mounts = json_array ();
+    const char *uid = cr_obj_str (pod, "metadata.uid");
+    size_t i, j;
+    json_t *vm, *vol;
+    json_array_foreach (json_object_get (container, "volumeMounts"), i, vm) {
+        const char *vname = cr_str_or (cr_obj_str (vm, "name"), "");
+        const char *mount_path = cr_obj_str (vm, "mountPath");
+        json_t *found = NULL;
+        json_array_foreach (cr_obj_get (pod, "spec.volumes"), j, vol)
+            if (streq (cr_str_or (cr_obj_str (vol, "name"), ""), vname))
+                found = vol;
+        if (!found || !mount_path) {
+            *error = zsys_sprintf ("cannot find volume \"%s\" to mount into container \"%s\"", vname,
+                                   cr_str_or (cr_obj_str (container, "name"), ""));
+            json_decref (mounts);
+            return NULL;
+        }
+        char *host = NULL;
+        if (json_object_get (found, "emptyDir")) {
+            host = zsys_sprintf ("%s/pods/%s/volumes/%s", root, uid, vname);
+            if (s_mkdirs (host) != 0) {
+                *error = zsys_sprintf ("cannot create emptyDir %s: %s", host, strerror (errno));
+                free (host);
+                json_decref (mounts);
+                return NULL;
+            }
+        }
+        else
+        if (json_object_get (found, "hostPath")) {
+            const char *path = cr_str_or (cr_obj_str (found, "hostPath.path"), "");
+            const char *type = cr_str_or (cr_obj_str (found, "hostPath.type"), "");
+            struct stat st;
+            if (streq (type, "DirectoryOrCreate") && stat (path, &st) != 0)
+                s_mkdirs (path);
+            if (*path != '/' || stat (path, &st) != 0) {
+                *error = zsys_sprintf ("hostPath volume \"%s\": path \"%s\" does not exist", vname, path);
+                json_decref (mounts);
+                return NULL;
+            }
+            if (streq (type, "Directory") && !S_ISDIR (st.st_mode)) {
+                *error = zsys_sprintf ("hostPath volume \"%s\": %s is not a directory", vname, path);
+                json_decref (mounts);
+                return NULL;
+            }
+            host = strdup (path);
+        }
+        else {
+            *error = zsys_sprintf ("volume \"%s\": only emptyDir and hostPath volumes are supported", vname);
+            json_decref (mounts);
+            return NULL;
+        }
+        json_array_append_new (mounts, json_pack ("{s:s, s:s, s:b}", "mountPath", mount_path, "hostPath", host,
+                                                  "readOnly", json_is_true (json_object_get (vm, "readOnly"))));
+        free (host);
+    }
+    return mounts;
+}
+
+//  Starts one container of a pod (worker thread). Returns its result:
+//  {"state": runtime state, "image", "imageID"} or {"waiting": {reason,
+//  message}, "pullFailed"?: true}.
+static json_t *
+s_job_start_container (s_job_t *job, const json_t *pod, const json_t *container, int restart_count,
+                       json_t *events)
+{
+    const json_t *j = job->job;
+    const char *uid = cr_obj_str (pod, "metadata.uid");
+    const char *name = cr_str_or (cr_obj_str (container, "name"), "");
+    const char *image = cr_str_or (cr_obj_str (container, "image"), "");
+    char *field_path = zsys_sprintf ("spec.containers{%s}", name);
+    json_t *result = json_object ();
+    char *error = NULL;
+    char *id = s_container_id (uid, name);
+    //  Still running (adopted after an agent restart): keep it.
+    json_t *state = cr_runtime_state (job->runtime, id);
+    if (state && streq (cr_str_or (cr_obj_str (state, "status"), ""), "running")) {
+        json_object_set_new (result, "state", state);
+        json_object_set (result, "image", json_object_get (cr_obj_get (state, "spec"), "imageRef"));
+        json_object_set (result, "imageID", json_object_get (cr_obj_get (state, "spec"), "imageID"));
+        goto done;
+    }
+    json_decref (state);
+    cr_runtime_remove (job->runtime, id, NULL);
+    int policy = cr_image_policy_parse (cr_obj_str (container, "imagePullPolicy"), image);
+    if (policy < 0) {
+        json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason", "ErrImagePull", "message",
+                                                           "invalid imagePullPolicy"));
+        goto done;
+    }
+    int64_t t0 = zclock_mono ();
+    json_t *pulled = NULL;
+    int rc = cr_image_pull (job->images, image, (cr_image_policy_t) policy, &pulled, &error);
+    if (rc != 0) {
+        s_job_event (events, "Normal", "Pulling", field_path, zsys_sprintf ("Pulling image \"%s\"", image));
+        s_job_event (events, "Warning", "Failed", field_path,
+                     zsys_sprintf ("Failed to pull image \"%s\": %s", image, cr_str_or (error, "")));
+        json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason", cr_image_reason (rc),
+                                                           "message", cr_str_or (error, "")));
+        json_object_set_new (result, "pullFailed", json_true ());
+        goto done;
+    }
+    if (json_is_true (json_object_get (pulled, "pulled"))) {
+        s_job_event (events, "Normal", "Pulling", field_path, zsys_sprintf ("Pulling image \"%s\"", image));
+        s_job_event (events, "Normal", "Pulled", field_path,
+                     zsys_sprintf ("Successfully pulled image \"%s\" in %.3fs", image,
+                                   (double) (zclock_mono () - t0) / 1000.0));
+    }
+    else
+        s_job_event (events, "Normal", "Pulled", field_path,
+                     zsys_sprintf ("Container image \"%s\" already present on machine", image));
+    json_object_set (result, "image", json_object_get (pulled, "image"));
+    json_object_set (result, "imageID", json_object_get (pulled, "imageID"));
+    //  The spec: the container with env resolved, mounts, network.
+    json_t *spec = json_deep_copy (container);
+    json_t *mounts = s_mounts (container, pod, job->root, &error);
+    if (!mounts || s_resolve_env (spec, pod, cr_obj_str (j, "ip"), cr_obj_str (j, "hostIP"), &error) != 0) {
+        json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason", "CreateContainerConfigError",
+                                                           "message", cr_str_or (error, "")));
+        s_job_event (events, "Warning", "Failed", field_path, zsys_sprintf ("Error: %s", cr_str_or (error, "")));
+        json_decref (mounts);
+        json_decref (spec);
+        json_decref (pulled);
+        goto done;
+    }
+    char *logdir = zsys_sprintf ("%s/pods/%s/logs", job->root, uid);
+    s_mkdirs (logdir);
+    char *log_path = zsys_sprintf ("%s/%s_%d.log", logdir, name, restart_count);
+    json_object_set_new (spec, "id", json_string (id));
+    json_object_set_new (spec, "podUid", json_string (uid));
+    json_object_set (spec, "rootfs", json_object_get (pulled, "rootfs"));
+    json_object_set (spec, "imageConfig", json_object_get (pulled, "config"));
+    json_object_set (spec, "imageRef", json_object_get (pulled, "image"));
+    json_object_set (spec, "imageID", json_object_get (pulled, "imageID"));
+    json_object_set (spec, "hostname", cr_obj_get (pod, "metadata.name"));
+    if (cr_obj_str (j, "netns"))
+        json_object_set (spec, "netns", json_object_get (j, "netns"));
+    json_object_set_new (spec, "mounts", mounts);
+    json_object_set_new (spec, "logPath", json_string (log_path));
+    free (log_path);
+    free (logdir);
+    json_decref (pulled);
+    state = NULL;
+    rc = cr_runtime_create (job->runtime, spec, &state, &error);
+    json_decref (spec);
+    if (rc != 0) {
+        json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason",
+                                                           rc == CR_E_INVALID ? "CreateContainerConfigError"
+                                                                              : "RunContainerError",
+                                                           "message", cr_str_or (error, "")));
+        s_job_event (events, "Warning", "Failed", field_path, zsys_sprintf ("Error: %s", cr_str_or (error, "")));
+        goto done;
+    }
+    s_job_event (events, "Normal", "Created", field_path, zsys_sprintf ("Created container %s", name));
+    s_job_event (events, "Normal", "Started", field_path, zsys_sprintf ("Started container %s", name));
+    json_object_set_new (result, "state", state);
+done:
+    free (error);
+    free (id);
+    free (field_path);
+    return result;
+}
+
+//  The worker: runs one job and sends its result, then waits for $TERM.
+static void
+s_worker (zsock_t *pipe, void *args)
+{
+    s_job_t *job = (s_job_t *) args;
+    zsock_signal (pipe, 0);
+    json_t *j = job->job;
+    const json_t *pod = json_object_get (j, "pod");
+    const char *uid = cr_obj_str (pod, "metadata.uid");
+    const char *op = cr_obj_str (j, "op");
+    json_t *result = json_pack ("{s:s, s:s, s:[], s:{}}", "uid", uid, "op", op, "events", "containers");
+    json_t *events = json_object_get (result, "events");
+    if (streq (op, "start")) {
+        char *ip = NULL, *netns = NULL;
+        pthread_mutex_lock (job->net_lock);
+        int rc = cr_podnet_pod_setup (job->podnet, uid, &ip, &netns);
+        char *neterr = rc == 0 ? NULL : strdup (cr_podnet_error (job->podnet));
+        pthread_mutex_unlock (job->net_lock);
+        if (rc != 0) {
+            json_object_set_new (result, "error", json_string (neterr));
+            s_job_event (events, "Warning", "FailedCreatePodSandBox", NULL,
+                         zsys_sprintf ("Failed to create pod sandbox: %s", neterr));
+            free (neterr);
+        }
+        else {
+            json_object_set_new (result, "ip", json_string (ip));
+            json_object_set_new (result, "netns", json_string (netns));
+            json_object_set_new (j, "ip", json_string (ip));
+            json_object_set_new (j, "netns", json_string (netns));
+            size_t i, k;
+            json_t *want, *c;
+            json_array_foreach (json_object_get (j, "names"), i, want)
+                json_array_foreach (cr_obj_get (pod, "spec.containers"), k, c)
+                    if (json_equal (json_object_get (c, "name"), json_object_get (want, "name")))
+                        json_object_set_new (json_object_get (result, "containers"),
+                                             cr_obj_str (c, "name"),
+                                             s_job_start_container (job, pod, c,
+                                                                    (int) cr_obj_int (want, "restartCount", 0),
+                                                                    events));
+        }
+        free (ip);
+        free (netns);
+    }
+    else {
+        //  stop: every container with the grace period, then the rest.
+        int grace = (int) cr_obj_int (j, "graceMs", 30000);
+        size_t i;
+        json_t *c;
+        json_array_foreach (cr_obj_get (pod, "spec.containers"), i, c) {
+            char *id = s_container_id (uid, cr_str_or (cr_obj_str (c, "name"), ""));
+            json_t *state = cr_runtime_state (job->runtime, id);
+            if (state) {
+                cr_runtime_stop (job->runtime, id, grace, NULL);
+                cr_runtime_remove (job->runtime, id, NULL);
+            }
+            json_decref (state);
+            free (id);
+        }
+        pthread_mutex_lock (job->net_lock);
+        if (cr_podnet_pod_teardown (job->podnet, uid) != 0)
+            zsys_warning ("cr_agent: pod %s network teardown: %s", uid, cr_podnet_error (job->podnet));
+        pthread_mutex_unlock (job->net_lock);
+        cr_runtime_cleanup_pod (job->runtime, uid);
+        char *dir = zsys_sprintf ("%s/pods/%s", job->root, uid);
+        s_rm_rf (dir);
+        free (dir);
+    }
+    char *text = json_dumps (result, JSON_COMPACT);
+    zstr_send (pipe, text);
+    free (text);
+    json_decref (result);
+    json_decref (job->job);
+    free (job);
+    //  Wait for $TERM (zactor_destroy).
+    while (true) {
+        char *msg = zstr_recv (pipe);
+        bool term = !msg || streq (msg, "$TERM");
+        free (msg);
+        if (term)
+            break;
+    }
+}
+
+//  Destroys a pod run (its worker must be idle or done).
+static void
+s_podrun_destroy (s_podrun_t **self_p)
+{
+    s_podrun_t *run = *self_p;
+    if (!run)
+        return;
+    zactor_destroy (&run->worker);
+    json_decref (run->pod);
+    json_decref (run->containers);
+    free (run->uid);
+    free (run->ip);
+    free (run->netns);
+    free (run->start_time);
+    free (run);
+    *self_p = NULL;
+}
+
+//  Launches a worker on a job (owned). The pod run must be idle.
+static void
+s_podrun_launch (s_agent_t *self, s_podrun_t *run, json_t *job)
+{
+    s_job_t *args = (s_job_t *) zmalloc (sizeof (s_job_t));
+    args->images = self->images;
+    args->runtime = self->runtime;
+    args->podnet = self->podnet;
+    args->net_lock = &self->net_lock;
+    args->root = self->cfg->root;
+    json_object_set (job, "pod", run->pod);
+    json_object_set_new (job, "hostIP", json_string (self->cfg->node_ip));
+    args->job = job;
+    run->worker = zactor_new (s_worker, args);
+    zpoller_add (self->poller, zactor_sock (run->worker));
+}
+
+//  Starts the containers that are due (waiting with their back-off
+//  over). Does nothing while the worker is busy or the node network is
+//  not set up.
+static void
+s_podrun_start_due (s_agent_t *self, s_podrun_t *run)
+{
+    if (run->worker || run->terminating || run->stopped || !self->net_ready)
+        return;
+    int64_t now = zclock_mono ();
+    json_t *names = json_array ();
+    const char *key;
+    json_t *c;
+    json_object_foreach (run->containers, key, c) {
+        if (!json_is_true (json_object_get (c, "due")) || cr_obj_int (c, "dueAt", 0) > now)
+            continue;
+        json_object_set_new (c, "due", json_false ());
+        json_array_append_new (names, json_pack ("{s:s, s:I}", "name", key, "restartCount",
+                                                 (json_int_t) cr_obj_int (c, "restartCount", 0)));
+    }
+    if (json_array_size (names) == 0) {
+        json_decref (names);
+        return;
+    }
+    json_t *job = json_pack ("{s:s, s:o}", "op", "start", "names", names);
+    s_podrun_launch (self, run, job);
+}
+
+//  The pod's restartPolicy says to restart a container that exited with
+//  exit_code.
+static bool
+s_should_restart (const json_t *pod, long long exit_code)
+{
+    const char *policy = cr_str_or (cr_obj_str (pod, "spec.restartPolicy"), "Always");
+    if (streq (policy, "Never"))
+        return false;
+    if (streq (policy, "OnFailure"))
+        return exit_code != 0;
+    return true;
+}
+
+//  Creates the run of a pod and schedules all of its containers.
+static s_podrun_t *
+s_podrun_new (s_agent_t *self, json_t *pod)
+{
+    s_podrun_t *run = (s_podrun_t *) zmalloc (sizeof (s_podrun_t));
+    run->uid = strdup (cr_obj_str (pod, "metadata.uid"));
+    run->pod = json_incref (pod);
+    run->containers = json_object ();
+    run->grace_ms = cr_obj_int (pod, "spec.terminationGracePeriodSeconds", 30) * 1000;
+    //  A pod found again after an agent restart keeps its start time
+    //  and restart counts (what the status said).
+    char now [32];
+    cr_time_format (time (NULL), now, sizeof (now));
+    run->start_time = strdup (cr_str_or (cr_obj_str (pod, "status.startTime"), now));
+    size_t i, k;
+    json_t *c, *old;
+    json_array_foreach (cr_obj_get (pod, "spec.containers"), i, c) {
+        const char *name = cr_obj_str (c, "name");
+        if (!name)
+            continue;
+        json_int_t restarts = 0;
+        json_array_foreach (cr_obj_get (pod, "status.containerStatuses"), k, old)
+            if (streq (cr_str_or (cr_obj_str (old, "name"), ""), name))
+                restarts = (json_int_t) cr_obj_int (old, "restartCount", 0);
+        json_object_set_new (run->containers, name,
+                             json_pack ("{s:b, s:I, s:I, s:I, s:{s:{s:s}}}", "due", 1, "dueAt", (json_int_t) 0,
+                                        "restartCount", restarts < 0 ? 0 : restarts, "backoff", (json_int_t) 0,
+                                        "status", "waiting", "reason", "ContainerCreating"));
+    }
+    run->dirty = true;
+    zhashx_insert (self->runs, run->uid, run);
+    return run;
+}
+
+//  A terminated state document from a runtime state.
+static json_t *
+s_terminated (const json_t *state)
+{
+    json_t *t = json_pack ("{s:I, s:s}", "exitCode", (json_int_t) cr_obj_int (state, "exitCode", 0),
+                           "reason", cr_str_or (cr_obj_str (state, "reason"), "Error"));
+    if (cr_obj_int (state, "signal", 0))
+        json_object_set_new (t, "signal", json_integer (cr_obj_int (state, "signal", 0)));
+    if (cr_obj_str (state, "startedAt"))
+        json_object_set (t, "startedAt", json_object_get (state, "startedAt"));
+    if (cr_obj_str (state, "finishedAt"))
+        json_object_set (t, "finishedAt", json_object_get (state, "finishedAt"));
+    if (cr_obj_str (state, "message"))
+        json_object_set (t, "message", json_object_get (state, "message"));
+    return t;
+}
+
+//  Drops the fractional seconds of an RFC 3339 time (Kubernetes times
+//  are whole seconds). Caller frees.
+static char *
+s_whole_seconds (const char *t)
+{
+    if (!t)
+        return NULL;
+    char *copy = strdup (t);
+    char *dot = strchr (copy, '.');
+    if (dot) {
+        dot [0] = 'Z';
+        dot [1] = 0;
+    }
+    return copy;
+}
+
+//  Normalises the times in a state object (running/terminated).
+static void
+s_fix_times (json_t *obj)
+{
+    const char *fields [] = { "startedAt", "finishedAt", NULL };
+    for (int i = 0; fields [i]; i++) {
+        char *t = s_whole_seconds (cr_obj_str (obj, fields [i]));
+        if (t)
+            json_object_set_new (obj, fields [i], json_string (t));
+        free (t);
+    }
+}
+
+//  A container exited: restart it after its back-off, or leave it
+//  terminated, as the restartPolicy says.
+static void
+s_container_exited (s_agent_t *self, s_podrun_t *run, const char *name, json_t *c, const json_t *state)
+{
+    json_t *term = s_terminated (state);
+    s_fix_times (term);
+    long long code = cr_obj_int (state, "exitCode", 0);
+    run->dirty = true;
+    if (!run->terminating && s_should_restart (run->pod, code)) {
+        json_int_t backoff = cr_obj_int (c, "backoff", 0);
+        json_object_set_new (c, "lastState", json_pack ("{s:o}", "terminated", term));
+        json_object_set_new (c, "due", json_true ());
+        json_object_set_new (c, "dueAt", json_integer (zclock_mono () + backoff));
+        json_object_set_new (c, "backoff", json_integer (backoff == 0 ? S_BACKOFF_FIRST
+                                                         : backoff * 2 > S_BACKOFF_MAX ? S_BACKOFF_MAX
+                                                         : backoff * 2));
+        json_object_set_new (c, "restartCount", json_integer (cr_obj_int (c, "restartCount", 0) + 1));
+        char *pod_text = zsys_sprintf ("%s_%s(%s)", cr_str_or (cr_obj_str (run->pod, "metadata.name"), ""),
+                                       cr_str_or (cr_obj_str (run->pod, "metadata.namespace"), ""), run->uid);
+        char *message = zsys_sprintf ("back-off %llds restarting failed container=%s pod=%s",
+                                      (long long) backoff / 1000, name, pod_text);
+        json_object_set_new (c, "status", json_pack ("{s:{s:s, s:s}}", "waiting", "reason", "CrashLoopBackOff",
+                                                     "message", message));
+        free (message);
+        if (backoff > 0) {
+            char *field_path = zsys_sprintf ("spec.containers{%s}", name);
+            json_t *involved = json_pack ("{s:s, s:s, s:O, s:O, s:O, s:s}", "apiVersion", "v1", "kind", "Pod",
+                                          "name", cr_obj_get (run->pod, "metadata.name"),
+                                          "namespace", cr_obj_get (run->pod, "metadata.namespace"),
+                                          "uid", cr_obj_get (run->pod, "metadata.uid"), "fieldPath", field_path);
+            char *text = zsys_sprintf ("Back-off restarting failed container %s in pod %s", name, pod_text);
+            s_event (self, involved, "Warning", "BackOff", text);
+            free (text);
+            json_decref (involved);
+            free (field_path);
+        }
+        free (pod_text);
+    }
+    else
+        json_object_set_new (c, "status", json_pack ("{s:o}", "terminated", term));
+    json_object_set_new (c, "running", json_false ());
+}
+
+//  The pod status from the run. Caller owns.
+static json_t *
+s_podrun_status (s_agent_t *self, s_podrun_t *run)
+{
+    json_t *statuses = json_array ();
+    size_t total = 0, running = 0, terminated = 0, failed = 0, started_once = 0;
+    size_t i;
+    json_t *spec_c;
+    json_array_foreach (cr_obj_get (run->pod, "spec.containers"), i, spec_c) {
+        const char *name = cr_obj_str (spec_c, "name");
+        json_t *c = name ? json_object_get (run->containers, name) : NULL;
+        if (!c)
+            continue;
+        total++;
+        bool is_running = json_is_true (json_object_get (c, "running"));
+        json_t *state = json_object_get (c, "status");
+        if (is_running)
+            running++;
+        if (json_object_get (state, "terminated")) {
+            terminated++;
+            if (cr_obj_int (state, "terminated.exitCode", 0) != 0)
+                failed++;
+        }
+        if (is_running || json_object_get (c, "lastState") || json_object_get (state, "terminated"))
+            started_once++;
+        char *id = s_container_id (run->uid, name);
+        char *cid = zsys_sprintf ("runc://%s", id);
+        const char *image = cr_str_or (cr_obj_str (c, "image"), cr_str_or (cr_obj_str (spec_c, "image"), ""));
+        json_t *st = json_pack ("{s:s, s:O, s:b, s:I, s:s, s:s, s:b}", "name", name, "state", state,
+                                "ready", is_running, "restartCount", (json_int_t) cr_obj_int (c, "restartCount", 0),
+                                "image", image, "imageID", cr_str_or (cr_obj_str (c, "imageID"), ""),
+                                "started", is_running);
+        json_t *last = json_object_get (c, "lastState");
+        json_object_set_new (st, "lastState", last ? json_incref (last) : json_object ());
+        if (is_running || json_object_get (state, "terminated"))
+            json_object_set_new (st, "containerID", json_string (cid));
+        json_array_append_new (statuses, st);
+        free (cid);
+        free (id);
+    }
+    const char *phase = "Pending";
+    if (total > 0 && terminated == total)
+        phase = failed ? "Failed" : "Succeeded";
+    else
+    if (total > 0 && started_once == total)
+        phase = "Running";
+    bool ready = total > 0 && running == total;
+    char now [32];
+    cr_time_format (time (NULL), now, sizeof (now));
+    //  Conditions keep their transition times while unchanged.
+    json_t *conditions = json_array ();
+    const char *types [] = { "Initialized", "Ready", "ContainersReady", "PodScheduled", NULL };
+    for (int k = 0; types [k]; k++) {
+        bool value = streq (types [k], "Initialized") || streq (types [k], "PodScheduled") || ready;
+        const char *text = value ? "True" : "False";
+        const char *since = now;
+        size_t m;
+        json_t *old;
+        json_array_foreach (cr_obj_get (run->pod, "status.conditions"), m, old)
+            if (streq (cr_str_or (cr_obj_str (old, "type"), ""), types [k])
+            &&  streq (cr_str_or (cr_obj_str (old, "status"), ""), text)
+            &&  cr_obj_str (old, "lastTransitionTime"))
+                since = cr_obj_str (old, "lastTransitionTime");
+        json_t *cond = json_pack ("{s:s, s:s, s:n, s:s}", "type", types [k], "status", text, "lastProbeTime",
+                                  "lastTransitionTime", since);
+        if (!value) {
+            json_object_set_new (cond, "reason", json_string (
+                streq (phase, "Succeeded") || streq (phase, "Failed") ? "PodCompleted" : "ContainersNotReady"));
+        }
+        json_array_append_new (conditions, cond);
+    }
+    json_t *status = json_pack ("{s:s, s:o, s:o, s:s, s:s, s:s}", "phase", phase, "conditions", conditions,
+                                "containerStatuses", statuses, "hostIP", self->cfg->node_ip,
+                                "startTime", run->start_time, "qosClass",
+                                cr_str_or (cr_obj_str (run->pod, "status.qosClass"), "BestEffort"));
+    json_object_set_new (status, "hostIPs", json_pack ("[{s:s}]", "ip", self->cfg->node_ip));
+    if (run->ip) {
+        json_object_set_new (status, "podIP", json_string (run->ip));
+        json_object_set_new (status, "podIPs", json_pack ("[{s:s}]", "ip", run->ip));
+    }
+    return status;
+}
+
+//  Writes the pod's status (update-status, the broker retries on
+//  conflicts itself when no resourceVersion is given).
+static void
+s_podrun_post (s_agent_t *self, s_podrun_t *run)
+{
+    if (!run->dirty || run->gone || run->stopped || self->broker_down)
+        return;
+    json_t *body = json_deep_copy (run->pod);
+    cr_obj_del (body, "metadata.resourceVersion");
+    json_object_set_new (body, "status", s_podrun_status (self, run));
+    json_t *req = cr_request_new ("update-status", "pods", cr_obj_str (run->pod, "metadata.namespace"),
+                                  cr_obj_str (run->pod, "metadata.name"));
+    json_object_set_new (req, "body", body);
+    json_t *reply = s_call (self, req, S_CALL_TIMEOUT);
+    json_decref (req);
+    if (reply && cr_reply_code (reply) == 200) {
+        run->dirty = false;
+        json_t *stored = json_object_get (reply, "object");
+        if (json_equal (cr_obj_get (stored, "metadata.uid"), cr_obj_get (run->pod, "metadata.uid"))
+        &&  !cr_obj_get (run->pod, "metadata.deletionTimestamp")) {
+            json_decref (run->pod);
+            run->pod = json_incref (stored);
+        }
+    }
+    else
+    if (reply) {
+        int code = cr_reply_code (reply);
+        if (code == 404)
+            run->dirty = false;
+        else {
+            char *text = s_reply_text (reply);
+            zsys_warning ("cr_agent: cannot write the status of pod %s: %s",
+                          cr_str_or (cr_obj_str (run->pod, "metadata.name"), ""), text);
+            free (text);
+        }
+    }
+    json_decref (reply);
+}
+
+//  Begins the stop of a pod: a stop job as soon as the worker is idle.
+static void
+s_podrun_stop (s_agent_t *self, s_podrun_t *run)
+{
+    if (run->worker || run->stopped)
+        return;
+    if (!run->gone) {
+        json_t *involved = json_pack ("{s:s, s:s, s:O, s:O, s:O}", "apiVersion", "v1", "kind", "Pod",
+                                      "name", cr_obj_get (run->pod, "metadata.name"),
+                                      "namespace", cr_obj_get (run->pod, "metadata.namespace"),
+                                      "uid", cr_obj_get (run->pod, "metadata.uid"));
+        const char *key;
+        json_t *c;
+        json_object_foreach (run->containers, key, c) {
+            if (!json_is_true (json_object_get (c, "running")))
+                continue;
+            char *field_path = zsys_sprintf ("spec.containers{%s}", key);
+            json_object_set_new (involved, "fieldPath", json_string (field_path));
+            char *text = zsys_sprintf ("Stopping container %s", key);
+            s_event (self, involved, "Normal", "Killing", text);
+            free (text);
+            free (field_path);
+        }
+        json_decref (involved);
+    }
+    json_t *job = json_pack ("{s:s, s:I}", "op", "stop", "graceMs", (json_int_t) (run->gone ? 0 : run->grace_ms));
+    s_podrun_launch (self, run, job);
+}
+
+//  Handles a worker's result.
+static void
+s_podrun_result (s_agent_t *self, s_podrun_t *run)
+{
+    char *text = zstr_recv (zactor_sock (run->worker));
+    zpoller_remove (self->poller, zactor_sock (run->worker));
+    zactor_destroy (&run->worker);
+    json_t *result = text ? json_loads (text, 0, NULL) : NULL;
+    free (text);
+    if (!result)
+        return;
+    json_t *involved = json_pack ("{s:s, s:s, s:O, s:O, s:O}", "apiVersion", "v1", "kind", "Pod",
+                                  "name", cr_obj_get (run->pod, "metadata.name"),
+                                  "namespace", cr_obj_get (run->pod, "metadata.namespace"),
+                                  "uid", cr_obj_get (run->pod, "metadata.uid"));
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get (result, "events"), i, e) {
+        if (cr_obj_str (e, "fieldPath"))
+            json_object_set (involved, "fieldPath", json_object_get (e, "fieldPath"));
+        else
+            json_object_del (involved, "fieldPath");
+        s_event (self, involved, cr_obj_str (e, "type"), cr_obj_str (e, "reason"), cr_obj_str (e, "message"));
+    }
+    json_decref (involved);
+    if (streq (cr_str_or (cr_obj_str (result, "op"), ""), "stop")) {
+        run->stopped = true;
+        zsys_info ("cr_agent: pod %s/%s stopped", cr_str_or (cr_obj_str (run->pod, "metadata.namespace"), ""),
+                   cr_str_or (cr_obj_str (run->pod, "metadata.name"), ""));
+        json_t *pod = json_incref (run->pod);
+        bool gone = run->gone;
+        zhashx_delete (self->runs, run->uid);      //  Destroys run
+        if (!gone)
+            s_pod_finalize (self, pod);
+        json_decref (pod);
+        json_decref (result);
+        return;
+    }
+    run->dirty = true;
+    if (cr_obj_str (result, "ip") && !run->ip) {
+        run->ip = strdup (cr_obj_str (result, "ip"));
+        run->netns = strdup (cr_str_or (cr_obj_str (result, "netns"), ""));
+    }
+    const char *name;
+    json_t *r;
+    json_object_foreach (json_object_get (result, "containers"), name, r) {
+        json_t *c = json_object_get (run->containers, name);
+        if (!c)
+            continue;
+        if (cr_obj_str (r, "image"))
+            json_object_set (c, "image", json_object_get (r, "image"));
+        if (cr_obj_str (r, "imageID"))
+            json_object_set (c, "imageID", json_object_get (r, "imageID"));
+        json_t *state = json_object_get (r, "state");
+        if (state) {
+            json_t *running = json_pack ("{s:s}", "startedAt", cr_str_or (cr_obj_str (state, "startedAt"), ""));
+            s_fix_times (running);
+            json_object_set_new (c, "status", json_pack ("{s:o}", "running", running));
+            json_object_set_new (c, "running", json_true ());
+            json_object_set_new (c, "failedAt", json_integer (0));
+            if (!json_is_true (json_object_get (r, "pullFailed")))
+                json_object_set_new (c, "pullBackoff", json_integer (0));
+        }
+        else {
+            //  Not started: try again after a back-off.
+            bool pull = json_is_true (json_object_get (r, "pullFailed"));
+            const char *field = pull ? "pullBackoff" : "backoff";
+            json_int_t backoff = cr_obj_int (c, field, 0);
+            backoff = backoff == 0 ? S_BACKOFF_FIRST : backoff * 2 > S_BACKOFF_MAX ? S_BACKOFF_MAX : backoff * 2;
+            json_object_set_new (c, field, json_integer (backoff));
+            json_object_set_new (c, "status", json_pack ("{s:O}", "waiting", json_object_get (r, "waiting")));
+            json_object_set_new (c, "due", json_true ());
+            json_object_set_new (c, "dueAt", json_integer (zclock_mono () + backoff));
+            json_object_set_new (c, "failedAt", json_integer (zclock_mono ()));
+            json_object_set_new (c, "pullFailed", json_boolean (pull));
+        }
+    }
+    json_decref (result);
+    if (run->terminating || run->gone)
+        s_podrun_stop (self, run);
+    else
+        s_podrun_post (self, run);
+}
+
+//  Once a second: container exits, back-offs due, statuses to write.
+static void
+s_pods_tick (s_agent_t *self)
+{
+    if (!self->runs)
+        return;
+    zlistx_t *todo = zlistx_new ();
+    for (s_podrun_t *run = (s_podrun_t *) zhashx_first (self->runs); run;
+         run = (s_podrun_t *) zhashx_next (self->runs))
+        zlistx_add_end (todo, run);
+    int64_t now = zclock_mono ();
+    for (s_podrun_t *run = (s_podrun_t *) zlistx_first (todo); run; run = (s_podrun_t *) zlistx_next (todo)) {
+        if (run->worker) {
+            s_podrun_post (self, run);      //  ContainerCreating while it works
+            continue;
+        }
+        if ((run->terminating || run->gone) && !run->stopped) {
+            s_podrun_stop (self, run);
+            continue;
+        }
+        const char *name;
+        json_t *c;
+        json_object_foreach (run->containers, name, c) {
+            if (json_is_true (json_object_get (c, "running"))) {
+                char *id = s_container_id (run->uid, name);
+                json_t *state = cr_runtime_state (self->runtime, id);
+                const char *status = cr_str_or (cr_obj_str (state, "status"), "unknown");
+                if (!state || streq (status, "exited") || streq (status, "unknown")) {
+                    if (!state)
+                        state = json_pack ("{s:i, s:s}", "exitCode", 137, "reason", "Unknown");
+                    s_container_exited (self, run, name, c, state);
+                }
+                json_decref (state);
+                free (id);
+            }
+            else
+            if (json_is_true (json_object_get (c, "pullFailed"))
+            &&  cr_obj_int (c, "failedAt", 0) && now - cr_obj_int (c, "failedAt", 0) > 2000
+            &&  streq (cr_str_or (cr_obj_str (c, "status.waiting.reason"), ""), "ErrImagePull")) {
+                char *message = zsys_sprintf ("Back-off pulling image \"%s\"",
+                                              cr_str_or (cr_obj_str (c, "image"), ""));
+                json_t *spec_c;
+                size_t i;
+                json_array_foreach (cr_obj_get (run->pod, "spec.containers"), i, spec_c)
+                    if (streq (cr_str_or (cr_obj_str (spec_c, "name"), ""), name)) {
+                        free (message);
+                        message = zsys_sprintf ("Back-off pulling image \"%s\"",
+                                                cr_str_or (cr_obj_str (spec_c, "image"), ""));
+                    }
+                json_object_set_new (c, "status", json_pack ("{s:{s:s, s:s}}", "waiting", "reason",
+                                                             "ImagePullBackOff", "message", message));
+                free (message);
+                run->dirty = true;
+            }
+        }
+        s_podrun_start_due (self, run);
+        s_podrun_post (self, run);
+    }
+    zlistx_destroy (&todo);
+}
+
+//  Handles results of workers that are ready (which: the socket).
+static bool
+s_pods_worker_ready (s_agent_t *self, void *which)
+{
+    if (!self->runs)
+        return false;
+    for (s_podrun_t *run = (s_podrun_t *) zhashx_first (self->runs); run;
+         run = (s_podrun_t *) zhashx_next (self->runs))
+        if (run->worker && which == zactor_sock (run->worker)) {
+            s_podrun_result (self, run);
+            return true;
+        }
+    return false;
+}
+
+//  Sets up the node network once the Node has a podCIDR.
+static void
+s_net_setup (s_agent_t *self)
+{
+    if (!self->podnet || self->net_ready)
+        return;
+    const char *cidr = cr_obj_str (self->node, "spec.podCIDR");
+    if (!cidr)
+        return;
+    pthread_mutex_lock (&self->net_lock);
+    int rc = cr_podnet_node_setup (self->podnet, cidr);
+    pthread_mutex_unlock (&self->net_lock);
+    if (rc == 0) {
+        self->net_ready = true;
+        zsys_info ("cr_agent: pod network %s is up", cidr);
+    }
+    else {
+        char *warning = zsys_sprintf ("cannot set up the pod network %s: %s", cidr, cr_podnet_error (self->podnet));
+        s_warn_once (self, warning);
+        free (warning);
+    }
+}
+
+//  Opens the image store, runtime and pod network (pod execution on).
+//  Returns 0 or -1.
+static int
+s_exec_open (s_agent_t *self)
+{
+    const cr_agent_config_t *cfg = self->cfg;
+    char *path = zsys_sprintf ("%s/images", cfg->root);
+    self->images = cr_image_new (path, cfg->default_registry);
+    free (path);
+    if (!self->images) {
+        zsys_error ("cr_agent: cannot open the image store under %s/images", cfg->root);
+        return -1;
+    }
+    if (cfg->insecure_registries)
+        cr_image_set_insecure (self->images, cfg->insecure_registries);
+    char *error = NULL;
+    path = zsys_sprintf ("%s/runtime", cfg->root);
+    self->runtime = cr_runtime_new (path, cfg->runc, NULL, &error);
+    free (path);
+    if (!self->runtime) {
+        zsys_error ("cr_agent: cannot start the container runtime: %s", cr_str_or (error, "?"));
+        free (error);
+        return -1;
+    }
+    path = zsys_sprintf ("%s/net", cfg->root);
+    self->podnet = cr_podnet_new (path);
+    free (path);
+    cr_podnet_set_verbose (self->podnet, cfg->verbose);
+    if ((cfg->pod_bridge && cr_podnet_set_bridge (self->podnet, cfg->pod_bridge) != 0)
+    ||  (cfg->netns_prefix && cr_podnet_set_prefix (self->podnet, cfg->netns_prefix) != 0)) {
+        zsys_error ("cr_agent: bad --pod-bridge or --pod-netns-prefix");
+        return -1;
+    }
+    pthread_mutex_init (&self->net_lock, NULL);
+    self->runs = zhashx_new ();
+    zhashx_set_destructor (self->runs, (zhashx_destructor_fn *) s_podrun_destroy);
+    char *version = cr_runtime_version (self->runtime);
+    if (version)
+        json_object_set_new (self->node_info, "containerRuntimeVersion", json_string (version));
+    free (version);
+    //  What survived a restart: containers are re-adopted by uid when
+    //  their pod is listed (the start job keeps a running one).
+    json_t *list = cr_runtime_list (self->runtime);
+    json_t *nets = cr_podnet_list (self->podnet);
+    zsys_info ("cr_agent: found %zu containers and %zu pod networks from before", json_array_size (list),
+               json_array_size (nets));
+    json_decref (list);
+    json_decref (nets);
+    return 0;
+}
+
+//  On the first pod list after start-up (before any pod worker runs):
+//  removes the containers and pod networks of pods this node no longer
+//  has (deleted while the agent was down).
+static void
+s_exec_collect (s_agent_t *self, const json_t *items)
+{
+    if (!self->runs || self->collected || zhashx_size (self->runs) > 0)
+        return;
+    self->collected = true;
+    json_t *live = json_object ();
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item)
+        if (cr_obj_str (item, "metadata.uid"))
+            json_object_set_new (live, cr_obj_str (item, "metadata.uid"), json_true ());
+    json_t *list = cr_runtime_list (self->runtime);
+    json_t *state;
+    zhashx_t *dead = zhashx_new ();
+    json_array_foreach (list, i, state) {
+        const char *pod_uid = cr_obj_str (state, "spec.podUid");
+        const char *id = cr_obj_str (state, "id");
+        if (!id || (pod_uid && json_object_get (live, pod_uid)))
+            continue;
+        zsys_info ("cr_agent: removing container %s of a pod that is gone", id);
+        cr_runtime_remove (self->runtime, id, NULL);
+        if (pod_uid)
+            zhashx_update (dead, pod_uid, (void *) "");
+    }
+    for (void *v = zhashx_first (dead); v; v = zhashx_next (dead)) {
+        const char *uid = (const char *) zhashx_cursor (dead);
+        cr_runtime_cleanup_pod (self->runtime, uid);
+        char *dir = zsys_sprintf ("%s/pods/%s", self->cfg->root, uid);
+        s_rm_rf (dir);
+        free (dir);
+    }
+    zhashx_destroy (&dead);
+    json_decref (list);
+    json_t *removed = NULL;
+    pthread_mutex_lock (&self->net_lock);
+    if (cr_podnet_gc (self->podnet, live, &removed) != 0)
+        zsys_warning ("cr_agent: pod network clean-up: %s", cr_podnet_error (self->podnet));
+    pthread_mutex_unlock (&self->net_lock);
+    if (json_array_size (json_object_get (removed, "pods")))
+        zsys_info ("cr_agent: removed the networks of %zu pods that are gone",
+                   json_array_size (json_object_get (removed, "pods")));
+    json_decref (removed);
+    json_decref (live);
+}
+
+//  Stops the workers on shutdown (containers keep running).
+static void
+s_exec_close (s_agent_t *self)
+{
+    zhashx_destroy (&self->runs);
+    cr_image_destroy (&self->images);
+    cr_runtime_destroy (&self->runtime);
+    if (self->podnet) {
+        cr_podnet_destroy (&self->podnet);
+        pthread_mutex_destroy (&self->net_lock);
+    }
 }
 
 //  ----  Pod hooks: pod execution plugs in here  ---------------------------
@@ -814,6 +1873,11 @@ s_pod_added (s_agent_t *self, json_t *pod)
                cr_obj_get (pod, "metadata.deletionTimestamp") ? ", being deleted" : "");
     if (cr_obj_get (pod, "metadata.deletionTimestamp"))
         s_pod_terminate (self, pod);
+    else
+    if (self->runs && !zhashx_lookup (self->runs, cr_str_or (cr_obj_str (pod, "metadata.uid"), ""))) {
+        s_podrun_t *run = s_podrun_new (self, pod);
+        s_podrun_start_due (self, run);
+    }
 }
 
 static void
@@ -823,6 +1887,13 @@ s_pod_updated (s_agent_t *self, json_t *old, json_t *pod)
         zsys_debug ("cr_agent: pod %s/%s modified (rv %s)", cr_str_or (cr_obj_str (pod, "metadata.namespace"), ""),
                     cr_str_or (cr_obj_str (pod, "metadata.name"), ""),
                     cr_str_or (cr_obj_str (pod, "metadata.resourceVersion"), ""));
+    s_podrun_t *run = self->runs ? (s_podrun_t *) zhashx_lookup (self->runs,
+                                                                  cr_str_or (cr_obj_str (pod, "metadata.uid"), ""))
+                                 : NULL;
+    if (run) {
+        json_decref (run->pod);
+        run->pod = json_incref (pod);
+    }
     if (cr_obj_get (pod, "metadata.deletionTimestamp") && !cr_obj_get (old, "metadata.deletionTimestamp"))
         s_pod_terminate (self, pod);
 }
@@ -832,6 +1903,38 @@ s_pod_deleted (s_agent_t *self, json_t *pod)
 {
     zsys_info ("cr_agent: pod %s/%s (uid %s) is gone", cr_str_or (cr_obj_str (pod, "metadata.namespace"), ""),
                cr_str_or (cr_obj_str (pod, "metadata.name"), ""), cr_str_or (cr_obj_str (pod, "metadata.uid"), ""));
+    s_podrun_t *run = self->runs ? (s_podrun_t *) zhashx_lookup (self->runs,
+                                                                  cr_str_or (cr_obj_str (pod, "metadata.uid"), ""))
+                                 : NULL;
+    if (run) {
+        run->gone = true;
+        s_podrun_stop (self, run);
+    }
+}
+
+//  A pod bound to this node is being deleted: its containers get their
+//  stop signal, SIGKILL after the grace period, the pod's network and
+//  files go, and then the pod is finalized. With nothing running (no
+//  pod execution) it is finalized now.
+static void
+s_pod_terminate (s_agent_t *self, json_t *pod)
+{
+    const char *uid = cr_str_or (cr_obj_str (pod, "metadata.uid"), "");
+    s_podrun_t *run = self->runs ? (s_podrun_t *) zhashx_lookup (self->runs, uid) : NULL;
+    if (!run && self->runs) {
+        //  Maybe something survived an agent restart: a stop job anyway.
+        run = s_podrun_new (self, pod);
+        json_object_clear (run->containers);
+    }
+    if (!run) {
+        s_pod_finalize (self, pod);
+        return;
+    }
+    run->terminating = true;
+    long long grace = cr_obj_int (pod, "metadata.deletionGracePeriodSeconds",
+                                  cr_obj_int (pod, "spec.terminationGracePeriodSeconds", 30));
+    run->grace_ms = grace * 1000;
+    s_podrun_stop (self, run);
 }
 
 //  ----  End of the pod hooks  ---------------------------------------------
@@ -944,6 +2047,7 @@ s_watch_start (s_agent_t *self)
     for (char *uid = (char *) zlistx_first (gone); uid; uid = (char *) zlistx_next (gone))
         s_pod_forget (self, uid);
     zlistx_destroy (&gone);
+    s_exec_collect (self, json_object_get (list, "items"));
     size_t i;
     json_t *item;
     json_array_foreach (json_object_get (list, "items"), i, item)
@@ -1005,6 +2109,7 @@ s_heartbeat (s_agent_t *self)
     }
     if (!self->node && s_register (self) != 0)
         return;
+    s_net_setup (self);
     if (!self->watch && s_watch_start (self) != 0 && self->broker_down)
         return;
     if (s_post_status (self) != 0 && self->broker_down)
@@ -1048,6 +2153,18 @@ s_agent_new (zsock_t *pipe, const cr_agent_config_t *cfg)
     self->unfinished = zhashx_new ();       //  Values are "" (static)
     self->node_info = cr_nodeinfo_system_info (cfg->runc);
     self->next_beat = zclock_mono ();
+    self->next_tick = zclock_mono ();
+    if (cfg->default_registry && s_exec_open (self) != 0) {
+        s_exec_close (self);
+        zpoller_destroy (&self->poller);
+        cr_client_destroy (&self->client);
+        zhashx_destroy (&self->pods);
+        zhashx_destroy (&self->names);
+        zhashx_destroy (&self->unfinished);
+        json_decref (self->node_info);
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -1057,6 +2174,7 @@ s_agent_destroy (s_agent_t **self_p)
     s_agent_t *self = *self_p;
     if (!self)
         return;
+    s_exec_close (self);
     zpoller_destroy (&self->poller);
     cr_watch_destroy (&self->watch);
     cr_client_destroy (&self->client);
@@ -1108,6 +2226,8 @@ cr_agent_actor (zsock_t *pipe, void *args)
                cfg->heartbeat_ms, cr_str_or (cr_obj_str (self->node_info, "containerRuntimeVersion"), ""));
     while (!self->terminated) {
         int64_t wait = self->next_beat - zclock_mono ();
+        if (self->runs && self->next_tick - zclock_mono () < wait)
+            wait = self->next_tick - zclock_mono ();
         void *which = zpoller_wait (self->poller, (int) (wait > 0 ? wait : 0));
         if (which == self->pipe)
             s_agent_command (self);
@@ -1115,11 +2235,18 @@ cr_agent_actor (zsock_t *pipe, void *args)
         if (self->watch && which == cr_watch_sock (self->watch))
             s_watch_drain (self);
         else
+        if (which && s_pods_worker_ready (self, which))
+            ;
+        else
         if (zpoller_terminated (self->poller))
             break;
         if (self->terminated)
             break;
         int64_t now = zclock_mono ();
+        if (self->runs && now >= self->next_tick) {
+            s_pods_tick (self);
+            self->next_tick = zclock_mono () + S_TICK;
+        }
         if (now >= self->next_beat) {
             s_heartbeat (self);
             //  Pending events (re-lists during the beat) are handled now.

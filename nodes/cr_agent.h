@@ -21,6 +21,12 @@ typedef struct {
     const json_t *taints;       //  Taints to register with (array), or NULL
     cr_nodeinfo_thresholds_t thresholds;    //  Hard eviction thresholds
     bool verbose;               //  Log every pod event and request
+    const char *default_registry;   //  Registry of unqualified images; pods
+                                    //  run only when this is set (else they
+                                    //  stay Pending, as before)
+    const char *insecure_registries;    //  Plain-HTTP registries, or NULL
+    const char *pod_bridge;     //  Node bridge name, NULL: "cr0"
+    const char *netns_prefix;   //  Pod netns name prefix, NULL: "corral-"
 } cr_agent_config_t;
 
 //  The agent actor: zactor_new (cr_agent_actor, &config). It signals

@@ -21,6 +21,11 @@
                                     nodefs.inodesFree<5%,pid.available<10%
       --eviction-hard-memory Q      shorthand for memory.available<Q
       --runc PATH                   runc binary (default: runc on PATH)
+      --default-registry HOST:PORT  registry of unqualified image names; pods
+                                    are run only when it is given
+      --insecure-registries LIST    registries reached over plain HTTP
+      --pod-bridge NAME             the node's pod bridge (default cr0)
+      --pod-netns-prefix PREFIX     pod netns names (default corral-)
       -v, --verbose                 log every pod event
     Options also take the --name=value form. SIGTERM or SIGINT stop it.
     =========================================================================
@@ -36,7 +41,9 @@ s_usage (FILE *out)
         "                   [--port N] [--node-labels k=v,...]\n"
         "                   [--register-with-taints key=value:Effect,...]\n"
         "                   [--eviction-hard SIGNAL<QTY,...] [--eviction-hard-memory QTY]\n"
-        "                   [--runc PATH] [-v]\n");
+        "                   [--runc PATH] [--default-registry HOST:PORT]\n"
+        "                   [--insecure-registries LIST] [--pod-bridge NAME]\n"
+        "                   [--pod-netns-prefix PREFIX] [-v]\n");
 }
 
 //  True if text is an IPv4 or IPv6 address.
@@ -78,15 +85,18 @@ main (int argc, char **argv)
     const char *root = "/var/lib/corral/node", *interval = "10s", *port_text = "10250";
     const char *labels_text = NULL, *taints_text = NULL, *eviction = NULL, *eviction_memory = NULL;
     const char *runc = "runc";
+    const char *default_registry = NULL, *insecure = NULL, *bridge = NULL, *prefix = NULL;
     bool verbose = false;
     static const char *valued [] = {
         "--corralconfig", "--hostname-override", "--node-ip", "--external-ip", "--root",
         "--heartbeat-interval", "--port", "--node-labels", "--register-with-taints",
-        "--eviction-hard", "--eviction-hard-memory", "--runc", NULL
+        "--eviction-hard", "--eviction-hard-memory", "--runc", "--default-registry",
+        "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", NULL
     };
     const char **slots [] = {
         &config_path, &hostname, &node_ip, &external_ip, &root, &interval, &port_text, &labels_text,
-        &taints_text, &eviction, &eviction_memory, &runc
+        &taints_text, &eviction, &eviction_memory, &runc,
+        &default_registry, &insecure, &bridge, &prefix
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
@@ -233,6 +243,10 @@ main (int argc, char **argv)
     cfg.labels = labels;
     cfg.taints = taints;
     cfg.verbose = verbose;
+    cfg.default_registry = default_registry && *default_registry ? default_registry : NULL;
+    cfg.insecure_registries = insecure;
+    cfg.pod_bridge = bridge;
+    cfg.netns_prefix = prefix;
     zactor_t *agent = zactor_new (cr_agent_actor, &cfg);
     while (!zsys_interrupted) {
         zpoller_t *poller = zpoller_new (agent, NULL);
