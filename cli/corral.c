@@ -408,13 +408,13 @@ static int
 s_status (const s_opts_t *o)
 {
     int rc = 0;
-    printf ("%-16s %-8s %-28s %s\n", "COMPONENT", "PID", "ENDPOINT", "HEALTH");
+    printf ("%-20s %-8s %-28s %s\n", "COMPONENT", "PID", "ENDPOINT", "HEALTH");
     char *url = s_etcd_url (o);
     pid_t pid = s_running (o, "etcd");
     bool etcd_ok = s_etcd_healthy (url);
     char pidtxt [16];
     snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
-    printf ("%-16s %-8s %-28s %s\n", "etcd", o->etcd_servers ? "external" : pid ? pidtxt : "-", url,
+    printf ("%-20s %-8s %-28s %s\n", "etcd", o->etcd_servers ? "external" : pid ? pidtxt : "-", url,
             etcd_ok ? "healthy" : "unreachable");
     rc |= !etcd_ok;
     free (url);
@@ -426,13 +426,13 @@ s_status (const s_opts_t *o)
     const char *health = !pid ? "not running" : !reply ? "not answering"
                        : streq (cr_str_or (cr_obj_str (reply, "object.status"), ""), "ok") ? "healthy"
                        : "etcd unavailable";
-    printf ("%-16s %-8s %-28s %s\n", "corral-broker", pid ? pidtxt : "-", ep, health);
+    printf ("%-20s %-8s %-28s %s\n", "corral-broker", pid ? pidtxt : "-", ep, health);
     rc |= !streq (health, "healthy");
     json_decref (reply);
     for (const s_service_t *svc = s_services; svc->name; svc++) {
         pid = s_running (o, svc->name);
         snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
-        printf ("%-16s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", "-", pid ? "running" : "not running");
+        printf ("%-20s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", "-", pid ? "running" : "not running");
         rc |= !pid;
     }
     return rc ? 1 : 0;
