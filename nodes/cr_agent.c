@@ -111,60 +111,33 @@ cr_agent_parse_duration (const char *text)
 {
     if (!text || !*text)
         return -1;
-    const char *p = text;
-    double total = 0;
+    //  A bare number is seconds (as kubelet flags take them); anything
+    //  else is a Go duration, parsed by proto's cr_duration.
     bool bare = true;
-    while (*p) {
-        //  A number: digits with at most one '.' (no sign, no exponent).
-        const char *start = p;
-        int digits = 0, dots = 0;
-        for (; isdigit ((unsigned char) *p) || *p == '.'; p++)
-            *p == '.' ? dots++ : digits++;
-        if (!digits || dots > 1)
-            return -1;
-        char *number = strndup (start, (size_t) (p - start));
-        double v = strtod (number, NULL);
-        free (number);
-        if (!isfinite (v))
-            return -1;
-        double unit;
-        if (!*p) {
-            if (!bare)
-                return -1;      //  "1m30": a number without a unit
-            unit = 1000;        //  A bare number is seconds
-        }
+    int dots = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.')
+            dots++;
         else
-        if (strncmp (p, "ns", 2) == 0)
-            unit = 1e-6, p += 2;
-        else
-        if (strncmp (p, "us", 2) == 0)
-            unit = 1e-3, p += 2;
-        else
-        if (strncmp (p, "\xc2\xb5s", 3) == 0)
-            unit = 1e-3, p += 3;
-        else
-        if (strncmp (p, "ms", 2) == 0)
-            unit = 1, p += 2;
-        else
-        if (*p == 's')
-            unit = 1000, p++;
-        else
-        if (*p == 'm')
-            unit = 60000, p++;
-        else
-        if (*p == 'h')
-            unit = 3600000, p++;
-        else
-            return -1;
-        bare = false;
-        total += v * unit;
-        if (total > 1e15)
-            return -1;
+        if (!isdigit ((unsigned char) *p))
+            bare = false;
     }
-    int64_t ms = (int64_t) llround (total);
-    if (ms == 0 && total > 0)
-        ms = 1;
-    return ms > 0 ? ms : -1;
+    int64_t ns = 0;
+    if (bare) {
+        if (dots > 1 || streq (text, "."))
+            return -1;
+        double seconds = strtod (text, NULL);
+        if (!isfinite (seconds) || seconds > 1e12)
+            return -1;
+        ns = (int64_t) llround (seconds * 1e9);
+    }
+    else
+    if (cr_duration_parse (text, &ns) != 0)
+        return -1;
+    if (ns <= 0)
+        return -1;
+    int64_t ms = (ns + 500000) / 1000000;
+    return ms > 0 ? ms : 1;
 }
 
 //  Trims spaces at both ends of s, in place; returns s.
