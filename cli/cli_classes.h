@@ -9,6 +9,12 @@
 #define CLI_CLASSES_H_INCLUDED
 
 #include "libcorral.h"
+#include <curl/curl.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/utsname.h>
+#include <net/if.h>
+#include <arpa/inet.h>
 #include "cr_text.h"
 #include "cr_args.h"
 #include "cr_target.h"
@@ -17,5 +23,7 @@
 #include "cr_describe.h"
 #include "cr_ctl.h"
 #include "cr_ctl_cmds.h"
+#include "cr_seed.h"
+#include "cr_nodenet.h"
 
 #endif

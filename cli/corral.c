@@ -3,6 +3,10 @@
 
     corral up [--data-dir DIR] [--etcd-servers URLS] [--etcd-port N]
               [--broker-port N] [--events-port N] [--address IP]
+              [--nodes N] [--node-network CIDR] [--node-bridge NAME]
+              [--node-prefix PREFIX] [--cluster-cidr CIDR]
+              [--registry-port N] [--disable LIST] [--heartbeat-interval D]
+              [--node-monitor-grace-period D] [--pod-eviction-timeout D]
     corral down [--data-dir DIR]
     corral status [--data-dir DIR]
     corral add-client NAME [--role admin|node] [--out FILE] [--data-dir DIR]
@@ -11,12 +15,31 @@
     cluster's CurveZMQ certificates and the admin client config, starts
     an embedded etcd (the Debian etcd-server binary, data under
     DIR/etcd) unless --etcd-servers names an external one, then the
-    control plane, waits until each answers, and prints how to use it.
-    Components already running (their pid files name live processes) are
-    left alone, so a second `corral up` is harmless.
+    control plane (broker, controllers, scheduler), a local image
+    registry seeded with busybox, and N nodes (default 3), waits until
+    each answers, and prints how to use it. Components already running
+    (their pid files name live processes) are left alone, so a second
+    `corral up` is harmless.
+
+    Nodes: each node is a network namespace "<prefix>node-<i>" on the
+    bridge --node-bridge (cr_nodenet: the master is the first address of
+    --node-network, nodes from the 11th on) running corral-node with its
+    own certificate (role node), state under DIR/nodes/node-<i>, pods on
+    its pod bridge with the /24 the broker allocates from --cluster-cidr.
+    The master routes to every node's podCIDR, so pod IPs answer from
+    this machine. The registry (docker-registry, data DIR/registry)
+    listens on 127.0.0.1:<registry-port>; nodes reach it through a socat
+    relay on the master's bridge address, and map "127.0.0.1:<port>" and
+    "localhost:<port>" there (--registry-mirror), so an image named
+    127.0.0.1:5000/busybox:1.35 runs on every node; unqualified names
+    ("busybox:1.35") resolve to it too. --disable scheduler,controllers,
+    registry leaves those out (tests run their own). The node layout is
+    kept in DIR/nodes.json for `down` and `status`.
 
     down: stops the components in reverse order (SIGTERM, then SIGKILL
-    after 10 s) and removes their pid files. Data stays.
+    after 10 s) and removes their pid files; the nodes' containers and
+    pod networks are removed (`corral-node --cleanup`), then the node
+    namespaces and the bridge. Data (etcd, images) stays.
 
     status: one line per component: name, PID, endpoint and health.
 
@@ -28,10 +51,12 @@
       etcd/                                 embedded etcd's data
       run/<component>.pid, run/<component>.args
       logs/<component>.log
+      nodes.json                            the node network of `up`
+      nodes/<node>.conf, nodes/<node>/      node configs and agent state
+      registry/                             the local registry's data
     =========================================================================
 */
-#include "libcorral.h"
-#include <curl/curl.h>
+#include "cli_classes.h"
 
 typedef struct {
     const char *data_dir;
@@ -41,7 +66,27 @@ typedef struct {
     int events_port;
     const char *address;        //  Address clients use to reach the broker
     char bindir [PATH_MAX];     //  Folder of this executable
+    int nodes;                  //  --nodes
+    const char *node_network;   //  --node-network
+    const char *node_bridge;    //  --node-bridge
+    const char *node_prefix;    //  --node-prefix
+    const char *cluster_cidr;   //  --cluster-cidr (the broker's)
+    int registry_port;          //  --registry-port
+    const char *disable;        //  --disable, ",a,b," or ""
+    const char *heartbeat;      //  --heartbeat-interval of the nodes, or NULL
+    const char *grace;          //  --node-monitor-grace-period, or NULL
+    const char *eviction;       //  --pod-eviction-timeout, or NULL
 } s_opts_t;
+
+//  True if --disable names the component.
+static bool
+s_disabled (const s_opts_t *o, const char *name)
+{
+    char *needle = zsys_sprintf (",%s,", name);
+    bool found = strstr (o->disable, needle) != NULL;
+    free (needle);
+    return found;
+}
 
 static char *
 s_path (const s_opts_t *o, const char *rel)
@@ -87,17 +132,32 @@ s_running (const s_opts_t *o, const char *name)
 }
 
 //  Starts a daemon with its output in logs/<name>.log and records its pid.
+//  The daemon is a grandchild (fork, setsid, fork), so that init reaps
+//  it and corral can wait for the programs it runs itself.
 static pid_t
 s_spawn (const s_opts_t *o, const char *name, char **argv)
 {
     char *log = zsys_sprintf ("%s/logs/%s.log", o->data_dir, name);
+    int pipefd [2];
+    if (pipe (pipefd) != 0) {
+        free (log);
+        return -1;
+    }
     pid_t pid = fork ();
     if (pid < 0) {
         free (log);
+        close (pipefd [0]);
+        close (pipefd [1]);
         return -1;
     }
     if (pid == 0) {
         setsid ();
+        pid_t daemon = fork ();
+        if (daemon != 0) {
+            if (write (pipefd [1], &daemon, sizeof (daemon)) != sizeof (daemon))
+                _exit (1);
+            _exit (0);
+        }
         int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         int null = open ("/dev/null", O_RDONLY);
         if (fd >= 0) {
@@ -112,15 +172,24 @@ s_spawn (const s_opts_t *o, const char *name, char **argv)
         fprintf (stderr, "corral: cannot run %s: %s\n", argv [0], strerror (errno));
         _exit (127);
     }
+    close (pipefd [1]);
+    pid_t daemon = -1;
+    if (read (pipefd [0], &daemon, sizeof (daemon)) != sizeof (daemon))
+        daemon = -1;
+    close (pipefd [0]);
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
     free (log);
+    if (daemon <= 0)
+        return -1;
     char *file = zsys_sprintf ("%s/run/%s.pid", o->data_dir, name);
     FILE *f = fopen (file, "w");
     if (f) {
-        fprintf (f, "%d\n", pid);
+        fprintf (f, "%d\n", daemon);
         fclose (f);
     }
     free (file);
-    return pid;
+    return daemon;
 }
 
 static size_t
@@ -281,7 +350,7 @@ s_start_broker (const s_opts_t *o)
     char *listen = zsys_sprintf ("tcp://0.0.0.0:%d", o->broker_port);
     char *events = zsys_sprintf ("tcp://0.0.0.0:%d", o->events_port);
     char *argv [] = { exe, "--listen", listen, "--events", events, "--etcd-servers", url,
-                      "--cert", cert, "--authorized-keys", auth,
+                      "--cert", cert, "--authorized-keys", auth, "--cluster-cidr", (char *) o->cluster_cidr,
                       "--max-txn-ops", o->etcd_servers ? "128" : "1024", NULL };
     pid_t pid = s_spawn (o, "broker", argv);
     int rc = -1;
@@ -319,6 +388,7 @@ typedef struct {
 
 static const s_service_t s_services [] = {
     { "controllers", "corral-controllers" },
+    { "scheduler", "corral-scheduler" },
     { NULL, NULL }
 };
 
@@ -327,13 +397,27 @@ static const s_service_t s_services [] = {
 static int
 s_start_service (const s_opts_t *o, const s_service_t *svc)
 {
+    if (s_disabled (o, svc->name))
+        return 0;
     if (s_running (o, svc->name)) {
         printf ("%s already running\n", svc->program);
         return 0;
     }
     char *exe = zsys_sprintf ("%s/%s", o->bindir, svc->program);
     char *conf = s_path (o, "admin.conf");
-    char *argv [] = { exe, "--corralconfig", conf, NULL };
+    char *argv [8] = { exe, "--corralconfig", conf, NULL };
+    int argc = 3;
+    if (streq (svc->name, "controllers")) {
+        if (o->grace) {
+            argv [argc++] = "--node-monitor-grace-period";
+            argv [argc++] = (char *) o->grace;
+        }
+        if (o->eviction) {
+            argv [argc++] = "--pod-eviction-timeout";
+            argv [argc++] = (char *) o->eviction;
+        }
+        argv [argc] = NULL;
+    }
     pid_t pid = s_spawn (o, svc->name, argv);
     usleep (500000);
     int rc = pid > 0 && s_running (o, svc->name) ? 0 : -1;
@@ -344,6 +428,378 @@ s_start_service (const s_opts_t *o, const s_service_t *svc)
     free (exe);
     free (conf);
     return rc;
+}
+
+//  Writes a client certificate (made once: certs/<name>), admits its
+//  public key, and a config at conf that reaches the broker at address.
+//  Returns 0 or -1.
+static int
+s_client_config (const s_opts_t *o, const char *name, const char *role, const char *conf, const char *address)
+{
+    char *cert_path = zsys_sprintf ("%s/certs/%s", o->data_dir, name);
+    char *pub_path = zsys_sprintf ("%s/authorized/%s.cert", o->data_dir, name);
+    char *broker_path = s_path (o, "certs/broker");
+    zcert_t *cert = zcert_load (cert_path);
+    if (!cert) {
+        cert = zcert_new ();
+        zcert_set_meta (cert, "name", "%s", name);
+        zcert_set_meta (cert, "role", "%s", role);
+        zcert_save (cert, cert_path);
+    }
+    zcert_save_public (cert, pub_path);
+    zcert_t *broker = zcert_load (broker_path);
+    char *ep = zsys_sprintf ("tcp://%s:%d", address, o->broker_port);
+    char *ev = zsys_sprintf ("tcp://%s:%d", address, o->events_port);
+    int rc = broker && cr_config_save (conf, ep, ev, zcert_public_txt (broker), cert) == 0 ? 0 : -1;
+    zcert_destroy (&cert);
+    zcert_destroy (&broker);
+    free (cert_path);
+    free (pub_path);
+    free (broker_path);
+    free (ep);
+    free (ev);
+    return rc;
+}
+
+//  Calls the broker as the admin; returns the reply (caller owns) or NULL.
+static json_t *
+s_admin_call (const s_opts_t *o, json_t *request, int timeout_ms)
+{
+    char *conf = s_path (o, "admin.conf");
+    char err [512];
+    cr_config_t *config = cr_config_load (conf, err, sizeof (err));
+    free (conf);
+    if (!config)
+        return NULL;
+    cr_client_t *client = cr_client_new (config);
+    json_t *reply = client ? cr_client_call (client, request, timeout_ms) : NULL;
+    cr_client_destroy (&client);
+    cr_config_destroy (&config);
+    return reply;
+}
+
+//  ----  The local registry  ------------------------------------------------
+
+static const char *s_registry_config =
+    "version: 0.1\n"
+    "log:\n"
+    "  level: warn\n"
+    "storage:\n"
+    "  filesystem:\n"
+    "    rootdirectory: %s\n"
+    "  delete:\n"
+    "    enabled: true\n"
+    "http:\n"
+    "  addr: 127.0.0.1:%d\n";
+
+static bool
+s_registry_healthy (const s_opts_t *o)
+{
+    CURL *curl = curl_easy_init ();
+    char *url = zsys_sprintf ("http://127.0.0.1:%d/v2/", o->registry_port);
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
+    CURLcode rc = curl_easy_perform (curl);
+    long code = 0;
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup (curl);
+    free (url);
+    return rc == CURLE_OK && code == 200;
+}
+
+static bool
+s_registry_wanted (const s_opts_t *o)
+{
+    return o->registry_port > 0 && !s_disabled (o, "registry");
+}
+
+//  docker-registry on 127.0.0.1:<port>, with busybox:1.35 and :latest.
+static int
+s_start_registry (const s_opts_t *o)
+{
+    if (!s_registry_wanted (o))
+        return 0;
+    if (s_running (o, "registry"))
+        printf ("registry already running\n");
+    else {
+        char *dir = s_path (o, "registry/data");
+        char *conf = s_path (o, "registry/config.yml");
+        s_mkdirs (dir, 0755);
+        FILE *f = fopen (conf, "w");
+        if (f) {
+            fprintf (f, s_registry_config, dir, o->registry_port);
+            fclose (f);
+        }
+        char *argv [] = { "docker-registry", "serve", conf, NULL };
+        pid_t pid = s_spawn (o, "registry", argv);
+        bool up = false;
+        for (int i = 0; pid > 0 && i < 100 && !up; i++) {
+            up = s_registry_healthy (o);
+            if (!up && !s_running (o, "registry"))
+                break;
+            if (!up)
+                usleep (100000);
+        }
+        free (dir);
+        free (conf);
+        if (!up) {
+            fprintf (stderr, "corral: the registry did not start on 127.0.0.1:%d; see %s/logs/registry.log\n",
+                     o->registry_port, o->data_dir);
+            return -1;
+        }
+        printf ("registry started (pid %d, http://127.0.0.1:%d)\n", pid, o->registry_port);
+    }
+    char *registry = zsys_sprintf ("127.0.0.1:%d", o->registry_port);
+    int rc = 0;
+    if (!cr_seed_present (registry, "busybox", "1.35")) {
+        char *error = NULL;
+        rc = cr_seed_busybox (registry, "busybox", "1.35,latest", NULL, &error);
+        if (rc == 0)
+            printf ("image %s/busybox:1.35 pushed (from Debian's busybox-static)\n", registry);
+        else
+            fprintf (stderr, "corral: cannot push the busybox image: %s\n", cr_str_or (error, "?"));
+        free (error);
+    }
+    free (registry);
+    return rc;
+}
+
+//  ----  Nodes  ---------------------------------------------------------------
+
+//  The node layout of the data folder (nodes.json), or NULL.
+static json_t *
+s_layout_load (const s_opts_t *o)
+{
+    char *path = s_path (o, "nodes.json");
+    json_t *doc = json_load_file (path, 0, NULL);
+    free (path);
+    return doc;
+}
+
+//  Waits until every node of the layout is registered and Ready; adds
+//  the master's routes to their podCIDRs. Returns 0 or -1.
+static int
+s_nodes_ready (const s_opts_t *o, json_t *layout, int timeout_s)
+{
+    json_t *nodes = json_object_get (layout, "nodes");
+    int64_t deadline = zclock_mono () + (int64_t) timeout_s * 1000;
+    size_t ready = 0;
+    while (zclock_mono () < deadline) {
+        json_t *req = cr_request_new ("list", "nodes", NULL, NULL);
+        json_t *reply = s_admin_call (o, req, 2000);
+        json_decref (req);
+        ready = 0;
+        size_t i;
+        json_t *node;
+        json_array_foreach (nodes, i, node) {
+            size_t k;
+            json_t *item;
+            json_array_foreach (cr_obj_get (reply, "object.items"), k, item) {
+                if (!streq (cr_str_or (cr_obj_str (item, "metadata.name"), ""), cr_obj_str (node, "name")))
+                    continue;
+                size_t c;
+                json_t *cond;
+                bool is_ready = false;
+                json_array_foreach (cr_obj_get (item, "status.conditions"), c, cond)
+                    if (streq (cr_str_or (cr_obj_str (cond, "type"), ""), "Ready"))
+                        is_ready = streq (cr_str_or (cr_obj_str (cond, "status"), ""), "True");
+                const char *cidr = cr_obj_str (item, "spec.podCIDR");
+                if (is_ready && cidr) {
+                    json_object_set_new (node, "podCIDR", json_string (cidr));
+                    ready++;
+                }
+            }
+        }
+        json_decref (reply);
+        if (ready == json_array_size (nodes))
+            break;
+        usleep (250000);
+    }
+    if (ready < json_array_size (nodes)) {
+        fprintf (stderr, "corral: %zu of %zu nodes are Ready after %d s; see %s/logs/node-*.log\n", ready,
+                 json_array_size (nodes), timeout_s, o->data_dir);
+        return -1;
+    }
+    size_t i;
+    json_t *node;
+    json_array_foreach (nodes, i, node) {
+        char *error = NULL;
+        if (cr_nodenet_route (cr_obj_str (node, "podCIDR"), cr_obj_str (node, "ip"), &error) != 0) {
+            fprintf (stderr, "corral: %s\n", cr_str_or (error, "cannot add a route"));
+            free (error);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_start_nodes (const s_opts_t *o)
+{
+    if (o->nodes <= 0)
+        return 0;
+    char *master = NULL;
+    int prefix_len = 0;
+    if (cr_nodenet_plan (o->node_network, o->nodes - 1, &master, NULL, &prefix_len) != 0) {
+        fprintf (stderr, "corral: --node-network %s is not an IPv4 network with room for %d nodes\n",
+                 o->node_network, o->nodes);
+        return -1;
+    }
+    char *error = NULL;
+    if (cr_nodenet_host_up (o->node_bridge, master, prefix_len, &error) != 0) {
+        fprintf (stderr, "corral: cannot set up the node network: %s\n", cr_str_or (error, "?"));
+        free (error);
+        free (master);
+        return -1;
+    }
+    //  The registry, as nodes see it: a relay on the master's address.
+    char *registry = NULL, *mirrors = NULL;
+    if (s_registry_wanted (o)) {
+        registry = zsys_sprintf ("%s:%d", master, o->registry_port);
+        mirrors = zsys_sprintf ("127.0.0.1:%d=%s,localhost:%d=%s", o->registry_port, registry, o->registry_port,
+                                registry);
+        if (!s_running (o, "registry-relay")) {
+            char *listen = zsys_sprintf ("TCP-LISTEN:%d,bind=%s,reuseaddr,fork", o->registry_port, master);
+            char *to = zsys_sprintf ("TCP:127.0.0.1:%d", o->registry_port);
+            char *argv [] = { "socat", listen, to, NULL };
+            s_spawn (o, "registry-relay", argv);
+            free (listen);
+            free (to);
+        }
+    }
+    char *dir = s_path (o, "nodes");
+    s_mkdirs (dir, 0755);
+    free (dir);
+    json_t *layout = json_pack ("{s:s, s:s, s:s, s:s, s:[]}", "bridge", o->node_bridge, "network", o->node_network,
+                                "master", master, "prefix", o->node_prefix, "nodes");
+    int rc = 0;
+    for (int i = 1; i <= o->nodes && rc == 0; i++) {
+        char *name = zsys_sprintf ("node-%d", i);
+        char *netns = zsys_sprintf ("%s%s", o->node_prefix, name);
+        char *veth = zsys_sprintf ("%sn%d", o->node_bridge, i);
+        char *pod_prefix = zsys_sprintf ("%s-", netns);
+        char *ip = NULL;
+        cr_nodenet_plan (o->node_network, i - 1, NULL, &ip, NULL);
+        char *conf = zsys_sprintf ("%s/nodes/%s.conf", o->data_dir, name);
+        char *root = zsys_sprintf ("%s/nodes/%s", o->data_dir, name);
+        json_array_append_new (json_object_get (layout, "nodes"),
+                               json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", name, "netns", netns, "veth", veth,
+                                          "ip", ip, "podPrefix", pod_prefix));
+        if (strlen (veth) > 15) {
+            fprintf (stderr, "corral: --node-bridge %s is too long for interface names (at most 10 characters)\n",
+                     o->node_bridge);
+            rc = -1;
+        }
+        else
+        if (cr_nodenet_node_up (o->node_bridge, netns, veth, ip, prefix_len, master, &error) != 0) {
+            fprintf (stderr, "corral: cannot set up the network of %s: %s\n", name, cr_str_or (error, "?"));
+            rc = -1;
+        }
+        else
+        if (s_client_config (o, name, "node", conf, master) != 0) {
+            fprintf (stderr, "corral: cannot write %s\n", conf);
+            rc = -1;
+        }
+        else
+        if (s_running (o, name))
+            printf ("%s already running\n", name);
+        else {
+            char *exe = zsys_sprintf ("%s/corral-node", o->bindir);
+            char *argv [32] = {
+                exe, "--corralconfig", conf, "--hostname-override", name, "--node-ip", ip, "--root", root,
+                "--netns", netns, "--pod-netns-prefix", pod_prefix,
+                "--default-registry", registry ? registry : "docker.io", NULL
+            };
+            int argc = 0;
+            while (argv [argc])
+                argc++;
+            if (registry) {
+                argv [argc++] = "--insecure-registries";
+                argv [argc++] = registry;
+                argv [argc++] = "--registry-mirror";
+                argv [argc++] = mirrors;
+            }
+            if (o->heartbeat) {
+                argv [argc++] = "--heartbeat-interval";
+                argv [argc++] = (char *) o->heartbeat;
+            }
+            argv [argc] = NULL;
+            pid_t pid = s_spawn (o, name, argv);
+            if (pid > 0)
+                printf ("%s started (pid %d, netns %s, %s)\n", name, pid, netns, ip);
+            else
+                rc = -1;
+            free (exe);
+        }
+        free (error);
+        error = NULL;
+        free (name);
+        free (netns);
+        free (veth);
+        free (pod_prefix);
+        free (ip);
+        free (conf);
+        free (root);
+    }
+    char *path = s_path (o, "nodes.json");
+    json_dump_file (layout, path, JSON_INDENT (2) | JSON_SORT_KEYS);
+    free (path);
+    if (rc == 0)
+        rc = s_nodes_ready (o, layout, 60);
+    if (rc == 0)
+        printf ("%d nodes Ready on %s (pods in %s)\n", o->nodes, o->node_network, o->cluster_cidr);
+    json_decref (layout);
+    free (registry);
+    free (mirrors);
+    free (master);
+    return rc;
+}
+
+//  Stops the nodes of the layout, removes their pods and networks.
+static void
+s_stop (const s_opts_t *o, const char *name);
+
+static void
+s_stop_nodes (const s_opts_t *o)
+{
+    json_t *layout = s_layout_load (o);
+    if (!layout)
+        return;
+    size_t i;
+    json_t *node;
+    json_array_foreach (json_object_get (layout, "nodes"), i, node) {
+        const char *name = cr_obj_str (node, "name");
+        if (!name || !cr_obj_str (node, "netns") || !cr_obj_str (node, "veth"))
+            continue;
+        s_stop (o, name);
+        //  Its containers and pod networks go with it (data stays).
+        char *exe = zsys_sprintf ("%s/corral-node", o->bindir);
+        char *root = zsys_sprintf ("%s/nodes/%s", o->data_dir, name);
+        char *netns_path = zsys_sprintf ("/var/run/netns/%s", cr_obj_str (node, "netns"));
+        if (access (netns_path, F_OK) == 0) {
+            char *log = zsys_sprintf ("%s-cleanup", name);
+            char *argv [] = { exe, "--cleanup", "--root", root, "--netns", (char *) cr_obj_str (node, "netns"),
+                              "--pod-netns-prefix", (char *) cr_str_or (cr_obj_str (node, "podPrefix"), ""), NULL };
+            pid_t pid = s_spawn (o, log, argv);
+            //  Not our child (see s_spawn): wait for the pid to go.
+            for (int k = 0; pid > 0 && k < 600 && kill (pid, 0) == 0; k++)
+                usleep (100000);
+            char *pidfile = zsys_sprintf ("%s/run/%s.pid", o->data_dir, log);
+            unlink (pidfile);
+            free (pidfile);
+            free (log);
+        }
+        cr_nodenet_node_down (cr_obj_str (node, "netns"), cr_obj_str (node, "veth"));
+        free (exe);
+        free (root);
+        free (netns_path);
+    }
+    if (cr_obj_str (layout, "bridge"))
+        cr_nodenet_host_down (cr_obj_str (layout, "bridge"));
+    s_stop (o, "registry-relay");
+    json_decref (layout);
 }
 
 static int
@@ -366,9 +822,18 @@ s_up (const s_opts_t *o)
     for (const s_service_t *svc = s_services; svc->name; svc++)
         if (s_start_service (o, svc) != 0)
             return 1;
+    if (s_start_registry (o) != 0 || s_start_nodes (o) != 0)
+        return 1;
     printf ("\nCorral is up. Data, certificates and logs are in %s.\n", o->data_dir);
     printf ("  export CORRALCONFIG=%s/admin.conf\n", o->data_dir);
-    printf ("  %s/corralctl get namespaces\n", o->bindir);
+    if (o->nodes > 0) {
+        printf ("  %s/corralctl get nodes\n", o->bindir);
+        if (s_registry_wanted (o))
+            printf ("  pods can use the image busybox:1.35 (the same as 127.0.0.1:%d/busybox:1.35)\n",
+                    o->registry_port);
+    }
+    else
+        printf ("  %s/corralctl get namespaces\n", o->bindir);
     printf ("  %s/corral status    |    %s/corral down\n", o->bindir, o->bindir);
     return 0;
 }
@@ -397,6 +862,8 @@ s_stop (const s_opts_t *o, const char *name)
 static int
 s_down (const s_opts_t *o)
 {
+    s_stop_nodes (o);
+    s_stop (o, "registry");
     for (const s_service_t *svc = s_services; svc->name; svc++)
         s_stop (o, svc->name);
     s_stop (o, "broker");
@@ -430,11 +897,52 @@ s_status (const s_opts_t *o)
     rc |= !streq (health, "healthy");
     json_decref (reply);
     for (const s_service_t *svc = s_services; svc->name; svc++) {
+        if (s_disabled (o, svc->name))
+            continue;
         pid = s_running (o, svc->name);
         snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
         printf ("%-20s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", "-", pid ? "running" : "not running");
         rc |= !pid;
     }
+    if (s_registry_wanted (o)) {
+        pid = s_running (o, "registry");
+        snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
+        snprintf (ep, sizeof (ep), "http://127.0.0.1:%d", o->registry_port);
+        bool healthy = pid && s_registry_healthy (o);
+        printf ("%-20s %-8s %-28s %s\n", "registry", pid ? pidtxt : "-", ep,
+                healthy ? "healthy" : pid ? "not answering" : "not running");
+        rc |= !healthy;
+    }
+    //  The nodes `up` started: their agents, and their Node's Ready.
+    json_t *layout = s_layout_load (o);
+    json_t *req = layout ? cr_request_new ("list", "nodes", NULL, NULL) : NULL;
+    json_t *nodes = req ? s_admin_call (o, req, 2000) : NULL;
+    json_decref (req);
+    size_t i;
+    json_t *node;
+    json_array_foreach (json_object_get (layout, "nodes"), i, node) {
+        const char *name = cr_str_or (cr_obj_str (node, "name"), "?");
+        pid = s_running (o, name);
+        snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
+        const char *ready = "NotReady";
+        size_t k;
+        json_t *item;
+        json_array_foreach (cr_obj_get (nodes, "object.items"), k, item) {
+            if (!streq (cr_str_or (cr_obj_str (item, "metadata.name"), ""), name))
+                continue;
+            size_t c;
+            json_t *cond;
+            json_array_foreach (cr_obj_get (item, "status.conditions"), c, cond)
+                if (streq (cr_str_or (cr_obj_str (cond, "type"), ""), "Ready")
+                &&  streq (cr_str_or (cr_obj_str (cond, "status"), ""), "True"))
+                    ready = "Ready";
+        }
+        snprintf (ep, sizeof (ep), "%s", cr_str_or (cr_obj_str (node, "ip"), "-"));
+        printf ("%-20s %-8s %-28s %s\n", name, pid ? pidtxt : "-", ep, !pid ? "not running" : ready);
+        rc |= !pid || !streq (ready, "Ready");
+    }
+    json_decref (nodes);
+    json_decref (layout);
     return rc ? 1 : 0;
 }
 
@@ -453,35 +961,34 @@ s_add_client (const s_opts_t *o, const char *name, const char *out, const char *
     }
     if (s_certificates (o) != 0)
         return 1;
-    char *cert_path = zsys_sprintf ("%s/certs/%s", o->data_dir, name);
-    char *pub_path = zsys_sprintf ("%s/authorized/%s.cert", o->data_dir, name);
     char *conf = out ? strdup (out) : zsys_sprintf ("%s/%s.conf", o->data_dir, name);
-    char *broker_path = s_path (o, "certs/broker");
-    zcert_t *cert = zcert_load (cert_path);
-    if (!cert) {
-        cert = zcert_new ();
-        zcert_set_meta (cert, "name", "%s", name);
-        zcert_set_meta (cert, "role", "%s", role);
-        zcert_save (cert, cert_path);
-    }
-    zcert_save_public (cert, pub_path);
-    zcert_t *broker = zcert_load (broker_path);
-    char *ep = zsys_sprintf ("tcp://%s:%d", o->address, o->broker_port);
-    char *ev = zsys_sprintf ("tcp://%s:%d", o->address, o->events_port);
-    int rc = broker && cr_config_save (conf, ep, ev, zcert_public_txt (broker), cert) == 0 ? 0 : 1;
+    int rc = s_client_config (o, name, role, conf, o->address) == 0 ? 0 : 1;
     if (rc == 0)
         printf ("client %s (role %s) admitted; its config is %s\n", name, role, conf);
     else
         fprintf (stderr, "corral: cannot write %s\n", conf);
-    zcert_destroy (&cert);
-    zcert_destroy (&broker);
-    free (cert_path);
-    free (pub_path);
     free (conf);
-    free (broker_path);
-    free (ep);
-    free (ev);
     return rc;
+}
+
+//  True if every name of a ",a,b," list is a component --disable knows;
+//  else says which is not.
+static bool
+s_disable_valid (const char *list)
+{
+    static const char *known [] = { "scheduler", "controllers", "registry", NULL };
+    char *copy = strdup (list);
+    char *save = NULL;
+    bool valid = true;
+    for (char *name = strtok_r (copy, ",", &save); name && valid; name = strtok_r (NULL, ",", &save)) {
+        valid = false;
+        for (int k = 0; known [k]; k++)
+            valid |= streq (known [k], name);
+        if (!valid)
+            fprintf (stderr, "corral: --disable: unknown component %s (scheduler, controllers, registry)\n", name);
+    }
+    free (copy);
+    return valid;
 }
 
 static void
@@ -495,13 +1002,25 @@ s_usage (FILE *f)
         "  --etcd-port N         embedded etcd client port (default 2379; peer port N+1)\n"
         "  --broker-port N       broker request port (default 7400)\n"
         "  --events-port N       broker event port (default 7401)\n"
-        "  --address IP          address clients use for the broker (default 127.0.0.1)\n");
+        "  --address IP          address clients use for the broker (default 127.0.0.1)\n"
+        "  --nodes N             nodes to run, each in a network namespace (default 3)\n"
+        "  --node-network CIDR   the nodes' network (default 10.250.0.0/24; master .1)\n"
+        "  --node-bridge NAME    bridge of the node network (default corral0)\n"
+        "  --node-prefix PREFIX  node network namespace names (default corral-)\n"
+        "  --cluster-cidr CIDR   pod addresses, a /24 per node (default 10.244.0.0/16)\n"
+        "  --registry-port N     local registry on 127.0.0.1 (default 5000; 0: none)\n"
+        "  --disable LIST        leave out scheduler, controllers, registry (comma-separated)\n"
+        "  --heartbeat-interval D          nodes' status period (default 10s)\n"
+        "  --node-monitor-grace-period D   a silent node turns NotReady (default 40s)\n"
+        "  --pod-eviction-timeout D        then its pods are evicted (default 5m)\n");
 }
 
 int
 main (int argc, char **argv)
 {
-    s_opts_t o = { "/var/lib/corral", NULL, 2379, 7400, 7401, "127.0.0.1", "" };
+    s_opts_t o = { "/var/lib/corral", NULL, 2379, 7400, 7401, "127.0.0.1", "",
+                   3, "10.250.0.0/24", "corral0", "corral-", "10.244.0.0/16", 5000, "", NULL, NULL, NULL };
+    char *disable = NULL;
     const char *command = NULL, *arg = NULL, *out = NULL, *role = "admin";
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
@@ -549,14 +1068,58 @@ main (int argc, char **argv)
         else
         if (streq (a, "--role"))
             role = v;
+        else
+        if (streq (a, "--nodes"))
+            o.nodes = atoi (v);
+        else
+        if (streq (a, "--node-network"))
+            o.node_network = v;
+        else
+        if (streq (a, "--node-bridge"))
+            o.node_bridge = v;
+        else
+        if (streq (a, "--node-prefix"))
+            o.node_prefix = v;
+        else
+        if (streq (a, "--cluster-cidr"))
+            o.cluster_cidr = v;
+        else
+        if (streq (a, "--registry-port"))
+            o.registry_port = atoi (v);
+        else
+        if (streq (a, "--disable")) {
+            free (disable);
+            disable = zsys_sprintf (",%s,", v);
+            o.disable = disable;
+        }
+        else
+        if (streq (a, "--heartbeat-interval"))
+            o.heartbeat = v;
+        else
+        if (streq (a, "--node-monitor-grace-period"))
+            o.grace = v;
+        else
+        if (streq (a, "--pod-eviction-timeout"))
+            o.eviction = v;
         else {
             fprintf (stderr, "corral: unknown option %s\n", a);
             s_usage (stderr);
             return 2;
         }
     }
-    if (o.etcd_port <= 0 || o.broker_port <= 0 || o.events_port <= 0) {
+    if (o.etcd_port <= 0 || o.broker_port <= 0 || o.events_port <= 0 || o.registry_port < 0
+    ||  o.registry_port > 65535) {
         fprintf (stderr, "corral: ports must be positive numbers\n");
+        free (disable);
+        return 2;
+    }
+    if (o.nodes < 0 || o.nodes > 200) {
+        fprintf (stderr, "corral: --nodes must be between 0 and 200\n");
+        free (disable);
+        return 2;
+    }
+    if (!s_disable_valid (o.disable)) {
+        free (disable);
         return 2;
     }
     ssize_t n = readlink ("/proc/self/exe", o.bindir, sizeof (o.bindir) - 1);
@@ -570,7 +1133,6 @@ main (int argc, char **argv)
     zsys_handler_set (NULL);
     zsys_set_logident ("corral");
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    signal (SIGCHLD, SIG_IGN);      //  Daemons are not our children to reap
     int rc;
     if (!command) {
         s_usage (stderr);
@@ -593,5 +1155,6 @@ main (int argc, char **argv)
         rc = 2;
     }
     curl_global_cleanup ();
+    free (disable);
     return rc;
 }

@@ -456,6 +456,18 @@ s_node_body (s_agent_t *self, const json_t *existing, const cr_nodeinfo_readings
     json_object_set_new (labels, "kubernetes.io/os", json_string ("linux"));
     if (cfg->labels)
         json_object_update (labels, (json_t *) cfg->labels);
+    //  The agent's own endpoint (cr_agentapi): its CurveZMQ public key, so
+    //  that clients know whom they talk to; none when it is off (port 0).
+    json_t *annotations = cr_obj_ensure (node, "metadata.annotations");
+    if (!annotations) {
+        cr_obj_set (node, "metadata.annotations", json_object ());
+        annotations = cr_obj_get (node, "metadata.annotations");
+    }
+    if (cfg->port > 0 && cfg->config && cfg->config->cert)
+        json_object_set_new (annotations, CR_AGENTAPI_KEY_ANNOTATION,
+                             json_string (zcert_public_txt (cfg->config->cert)));
+    else
+        json_object_del (annotations, CR_AGENTAPI_KEY_ANNOTATION);
     //  Taints to register with: added unless the node has them already
     //  (by key and effect); taints others set are kept.
     if (json_array_size (cfg->taints)) {
@@ -1725,6 +1737,11 @@ s_exec_open (s_agent_t *self)
     if (cfg->insecure_registries)
         cr_image_set_insecure (self->images, cfg->insecure_registries);
     char *error = NULL;
+    if (cfg->registry_mirrors && cr_image_set_mirrors (self->images, cfg->registry_mirrors, &error) != 0) {
+        zsys_error ("cr_agent: --registry-mirror: %s", cr_str_or (error, "?"));
+        free (error);
+        return -1;
+    }
     path = zsys_sprintf ("%s/runtime", cfg->root);
     self->runtime = cr_runtime_new (path, cfg->runc, NULL, &error);
     free (path);
@@ -1807,6 +1824,67 @@ s_exec_collect (s_agent_t *self, const json_t *items)
                    json_array_size (json_object_get (removed, "pods")));
     json_decref (removed);
     json_decref (live);
+}
+
+//  Removes everything this node runs (see cr_agent.h).
+int
+cr_agent_cleanup (const cr_agent_config_t *cfg)
+{
+    char *error = NULL;
+    char *path = zsys_sprintf ("%s/runtime", cfg->root);
+    cr_runtime_t *runtime = cr_runtime_new (path, cfg->runc, NULL, &error);
+    free (path);
+    if (!runtime) {
+        zsys_error ("cr_agent: cannot open the container runtime: %s", cr_str_or (error, "?"));
+        free (error);
+        return -1;
+    }
+    int rc = 0;
+    json_t *list = cr_runtime_list (runtime);
+    zhashx_t *pods = zhashx_new ();
+    size_t i;
+    json_t *state;
+    json_array_foreach (list, i, state) {
+        const char *id = cr_obj_str (state, "id");
+        if (!id)
+            continue;
+        if (cr_runtime_remove (runtime, id, &error) != 0) {
+            zsys_warning ("cr_agent: cannot remove container %s: %s", id, cr_str_or (error, "?"));
+            rc = -1;
+        }
+        free (error);
+        error = NULL;
+        if (cr_obj_str (state, "spec.podUid"))
+            zhashx_update (pods, cr_obj_str (state, "spec.podUid"), (void *) "");
+    }
+    for (void *v = zhashx_first (pods); v; v = zhashx_next (pods)) {
+        const char *uid = (const char *) zhashx_cursor (pods);
+        cr_runtime_cleanup_pod (runtime, uid);
+        char *dir = zsys_sprintf ("%s/pods/%s", cfg->root, uid);
+        s_rm_rf (dir);
+        free (dir);
+    }
+    zsys_info ("cr_agent: removed %zu containers of %zu pods", json_array_size (list), zhashx_size (pods));
+    zhashx_destroy (&pods);
+    json_decref (list);
+    cr_runtime_destroy (&runtime);
+
+    path = zsys_sprintf ("%s/net", cfg->root);
+    cr_podnet_t *podnet = cr_podnet_new (path);
+    free (path);
+    if (!podnet)
+        return -1;
+    json_t *removed = NULL;
+    if ((cfg->pod_bridge && cr_podnet_set_bridge (podnet, cfg->pod_bridge) != 0)
+    ||  (cfg->netns_prefix && cr_podnet_set_prefix (podnet, cfg->netns_prefix) != 0)
+    ||  cr_podnet_gc (podnet, NULL, &removed) != 0) {
+        zsys_warning ("cr_agent: pod network clean-up: %s", cr_podnet_error (podnet));
+        rc = -1;
+    }
+    zsys_info ("cr_agent: removed the networks of %zu pods", json_array_size (json_object_get (removed, "pods")));
+    json_decref (removed);
+    cr_podnet_destroy (&podnet);
+    return rc;
 }
 
 //  Stops the workers on shutdown (containers keep running).

@@ -25,6 +25,7 @@ typedef struct {
                                     //  run only when this is set (else they
                                     //  stay Pending, as before)
     const char *insecure_registries;    //  Plain-HTTP registries, or NULL
+    const char *registry_mirrors;   //  "registry=host:port,...", or NULL
     const char *pod_bridge;     //  Node bridge name, NULL: "cr0"
     const char *netns_prefix;   //  Pod netns name prefix, NULL: "corral-"
 } cr_agent_config_t;
@@ -42,6 +43,16 @@ typedef struct {
 //  before registration).
 void
     cr_agent_actor (zsock_t *pipe, void *args);
+
+//  What `corral down` does to a node after stopping its agent: removes
+//  every container the node's runtime (cfg->root/runtime) knows, killing
+//  those that run, their cgroups and pod folders, and every pod network
+//  (netns, veth, IP) under cfg->root/net with cfg's bridge and prefix.
+//  Only root, runc, pod_bridge and netns_prefix of cfg are used. Run it
+//  in the node's network namespace. Returns 0, or -1 if something could
+//  not be removed (it still tries everything).
+int
+    cr_agent_cleanup (const cr_agent_config_t *cfg);
 
 //  Parses a Go duration ("10s", "500ms", "1m30s", "1.5h"; a bare number
 //  is seconds) into milliseconds. Returns -1 when text is not one, or is

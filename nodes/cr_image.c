@@ -94,6 +94,7 @@ struct _cr_image_t {
     char *root;                 //  Realpath of the store folder
     char *default_registry;     //  For references without a registry
     char *insecure;             //  ",host1,host2," (plain HTTP), or NULL
+    json_t *mirrors;            //  registry -> endpoint host[:port], or NULL
     json_t *refs;               //  Reference -> manifest digest
     pthread_mutex_t refs_lock;  //  Guards refs and refs.json
     pthread_rwlock_t gc_lock;   //  Pulls read, gc writes
@@ -1064,6 +1065,7 @@ cr_image_destroy (cr_image_t **self_p)
     free (self->root);
     free (self->default_registry);
     free (self->insecure);
+    json_decref (self->mirrors);
     free (self);
     *self_p = NULL;
 }
@@ -1083,6 +1085,34 @@ cr_image_set_insecure (cr_image_t *self, const char *registries)
             cr_buf_addn (&buf, c, 1);
     cr_buf_add (&buf, ",");
     self->insecure = cr_buf_take (&buf);
+}
+
+int
+cr_image_set_mirrors (cr_image_t *self, const char *mirrors, char **error)
+{
+    assert (self);
+    json_t *map = json_object ();
+    char *copy = strdup (mirrors ? mirrors : "");
+    char *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r (copy, ", ", &save); item; item = strtok_r (NULL, ", ", &save)) {
+        char *eq = strchr (item, '=');
+        if (!eq || eq == item || !eq [1] || strchr (item, '/')) {
+            if (error)
+                *error = zsys_sprintf ("\"%s\" is not REGISTRY=HOST[:PORT]", item);
+            rc = -1;
+            break;
+        }
+        *eq = 0;
+        json_object_set_new (map, item, json_string (eq + 1));
+    }
+    free (copy);
+    if (rc == 0) {
+        json_decref (self->mirrors);
+        self->mirrors = json_object_size (map) ? json_incref (map) : NULL;
+    }
+    json_decref (map);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -1759,9 +1789,14 @@ cr_image_pull (cr_image_t *self, const char *image, cr_image_policy_t policy,
     p.ref = ref;
     p.curl = curl_easy_init ();
     assert (p.curl);
-    p.loopback = s_is_loopback (ref->registry);
-    const char *host = streq (ref->registry, "docker.io") ? "registry-1.docker.io" : ref->registry;
-    p.base = zsys_sprintf ("%s://%s/v2/%s", s_is_insecure (self, ref->registry) ? "http" : "https",
+    //  A mirror serves the registry's repositories under the same names
+    //  (containerd's hosts.toml "mirrors"); its own address decides the
+    //  scheme.
+    const char *mirror = self->mirrors ? json_string_value (json_object_get (self->mirrors, ref->registry)) : NULL;
+    const char *host = mirror ? mirror
+                     : streq (ref->registry, "docker.io") ? "registry-1.docker.io" : ref->registry;
+    p.loopback = s_is_loopback (host);
+    p.base = zsys_sprintf ("%s://%s/v2/%s", s_is_insecure (self, host) ? "http" : "https",
                            host, ref->repository);
 
     char *media = NULL;

@@ -120,6 +120,16 @@ void
 void
     cr_image_set_insecure (cr_image_t *self, const char *registries);
 
+//  Registry mirrors, "registry=host[:port],...": pulls of images named
+//  after registry go to host[:port] instead (same repository paths), as
+//  containerd's mirrors do; a node in its own network namespace reaches
+//  "127.0.0.1:5000" on the master this way. Whether the mirror is plain
+//  HTTP follows the mirror's address (loopback or set_insecure). Replaces
+//  the previous map. Returns 0, or -1 with *error (caller frees) when an
+//  item is not REGISTRY=HOST[:PORT]. Call it before pulls start.
+int
+    cr_image_set_mirrors (cr_image_t *self, const char *mirrors, char **error);
+
 //  Pulls image according to policy and unpacks it, blocking (call it from
 //  a worker thread; pulls of different images may run in parallel, and
 //  pulls of one image are safe but do the work twice). On success returns

@@ -14,6 +14,10 @@
       --heartbeat-interval DURATION status and lease period, default 10s
       --port N                      the agent's own endpoint (logs, exec),
                                     published as kubeletEndpoint; default 10250
+      --authorized-keys DIR         public certificates of the clients the
+                                    endpoint admits (role admin only); `corral
+                                    up` passes DATA/authorized. Without it the
+                                    endpoint is off (kubeletEndpoint port 0)
       --node-labels k=v,...         extra labels of the Node
       --register-with-taints key=value:Effect,...
       --eviction-hard SIGNALS       pressure thresholds, kubelet syntax; default
@@ -24,8 +28,15 @@
       --default-registry HOST:PORT  registry of unqualified image names; pods
                                     are run only when it is given
       --insecure-registries LIST    registries reached over plain HTTP
+      --registry-mirror R=HOST:PORT,...  pull images of registry R from HOST:PORT
       --pod-bridge NAME             the node's pod bridge (default cr0)
       --pod-netns-prefix PREFIX     pod netns names (default corral-)
+      --netns NAME                  run in this network namespace (a name under
+                                    /var/run/netns or a path): the node's own
+                                    network when several nodes share a machine
+      --cleanup                     remove every container and pod network of
+                                    this node (--root, --pod-bridge,
+                                    --pod-netns-prefix) and exit
       -v, --verbose                 log every pod event
     Options also take the --name=value form. SIGTERM or SIGINT stop it.
     =========================================================================
@@ -38,11 +49,12 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: corral-node [--corralconfig FILE] [--hostname-override NAME] [--node-ip IP]\n"
         "                   [--external-ip IP] [--root DIR] [--heartbeat-interval DURATION]\n"
-        "                   [--port N] [--node-labels k=v,...]\n"
+        "                   [--port N] [--authorized-keys DIR] [--node-labels k=v,...]\n"
         "                   [--register-with-taints key=value:Effect,...]\n"
         "                   [--eviction-hard SIGNAL<QTY,...] [--eviction-hard-memory QTY]\n"
         "                   [--runc PATH] [--default-registry HOST:PORT]\n"
-        "                   [--insecure-registries LIST] [--pod-bridge NAME]\n"
+        "                   [--insecure-registries LIST] [--registry-mirror R=HOST:PORT,...]\n"
+        "                   [--pod-bridge NAME] [--netns NAME] [--cleanup]\n"
         "                   [--pod-netns-prefix PREFIX] [-v]\n");
 }
 
@@ -85,23 +97,30 @@ main (int argc, char **argv)
     const char *root = "/var/lib/corral/node", *interval = "10s", *port_text = "10250";
     const char *labels_text = NULL, *taints_text = NULL, *eviction = NULL, *eviction_memory = NULL;
     const char *runc = "runc";
-    const char *default_registry = NULL, *insecure = NULL, *bridge = NULL, *prefix = NULL;
+    const char *default_registry = NULL, *insecure = NULL, *bridge = NULL, *prefix = NULL, *mirrors = NULL;
+    const char *netns = NULL, *authorized = NULL;
+    bool cleanup = false;
     bool verbose = false;
     static const char *valued [] = {
         "--corralconfig", "--hostname-override", "--node-ip", "--external-ip", "--root",
         "--heartbeat-interval", "--port", "--node-labels", "--register-with-taints",
         "--eviction-hard", "--eviction-hard-memory", "--runc", "--default-registry",
-        "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", NULL
+        "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", "--registry-mirror", "--netns",
+        "--authorized-keys", NULL
     };
     const char **slots [] = {
         &config_path, &hostname, &node_ip, &external_ip, &root, &interval, &port_text, &labels_text,
         &taints_text, &eviction, &eviction_memory, &runc,
-        &default_registry, &insecure, &bridge, &prefix
+        &default_registry, &insecure, &bridge, &prefix, &mirrors, &netns, &authorized
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         if (streq (a, "-v") || streq (a, "--verbose")) {
             verbose = true;
+            continue;
+        }
+        if (streq (a, "--cleanup")) {
+            cleanup = true;
             continue;
         }
         if (streq (a, "-h") || streq (a, "--help")) {
@@ -194,6 +213,13 @@ main (int argc, char **argv)
         rc = 2;
         goto done;
     }
+    //  Before any thread starts, so that every thread is in it, and before
+    //  the default node IP is looked up.
+    if (netns && cr_podnet_enter_netns (netns) != 0) {
+        fprintf (stderr, "corral-node: cannot enter the network namespace %s: %s\n", netns, strerror (errno));
+        rc = 1;
+        goto done;
+    }
     if (!node_ip) {
         default_ip = cr_agent_default_ip ();
         if (!default_ip) {
@@ -216,6 +242,17 @@ main (int argc, char **argv)
     if (s_mkdir_p (root) != 0) {
         fprintf (stderr, "corral-node: cannot create the state folder %s: %s\n", root, strerror (errno));
         rc = 1;
+        goto done;
+    }
+    if (cleanup) {
+        zsys_set_logident ("corral-node");
+        zsys_set_logstream (stderr);
+        zsys_init ();
+        cfg.root = root;
+        cfg.runc = runc;
+        cfg.pod_bridge = bridge;
+        cfg.netns_prefix = prefix;
+        rc = cr_agent_cleanup (&cfg) == 0 ? 0 : 1;
         goto done;
     }
     config = cr_config_load (config_path, err, sizeof (err));
@@ -245,8 +282,30 @@ main (int argc, char **argv)
     cfg.verbose = verbose;
     cfg.default_registry = default_registry && *default_registry ? default_registry : NULL;
     cfg.insecure_registries = insecure;
+    cfg.registry_mirrors = mirrors;
     cfg.pod_bridge = bridge;
     cfg.netns_prefix = prefix;
+    //  The agent's own endpoint first: a port in use stops the node before
+    //  it registers. Without --authorized-keys it is off, and the Node
+    //  says so with port 0 (and no key annotation).
+    cr_agentapi_config_t api_cfg = {
+        config, name, node_ip, cfg.port, root, runc, authorized, verbose
+    };
+    zactor_t *api = NULL;
+    if (authorized && *authorized) {
+        api = zactor_new (cr_agentapi_actor, &api_cfg);
+        if (zsock_wait (api) != 0) {
+            fprintf (stderr, "corral-node: cannot serve the agent's endpoint on %s:%d (see the log above)\n",
+                     node_ip, cfg.port);
+            zactor_destroy (&api);
+            rc = 1;
+            goto done;
+        }
+    }
+    else {
+        zsys_info ("corral-node: no --authorized-keys: the agent's endpoint (logs, exec) is disabled");
+        cfg.port = 0;
+    }
     zactor_t *agent = zactor_new (cr_agent_actor, &cfg);
     while (!zsys_interrupted) {
         zpoller_t *poller = zpoller_new (agent, NULL);
@@ -261,6 +320,7 @@ main (int argc, char **argv)
         }
     }
     zactor_destroy (&agent);
+    zactor_destroy (&api);
     zsys_info ("corral-node: stopped");
 
 done:

@@ -5,7 +5,7 @@ set -e
 PKGS="scons gcc pkg-config libczmq-dev libzmq3-dev libmsgpack-dev libyaml-dev
 libjansson-dev libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libarchive-dev
 etcd-server etcd-client curl iproute2 iptables runc busybox-static
-docker-registry skopeo umoci iputils-ping
+docker-registry skopeo umoci iputils-ping socat
 python3-pytest python3-zmq python3-msgpack python3-yaml python3-kubernetes"
 missing=""
 for p in $PKGS; do

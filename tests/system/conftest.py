@@ -41,10 +41,17 @@ def free_port(pair=False):
 
 
 class Cluster:
-    """A local cluster started with `corral up` in a scratch folder."""
+    """A local cluster started with `corral up` in a scratch folder.
 
-    def __init__(self, data_dir):
+    By default it is the control plane alone (no nodes, no registry, no
+    scheduler), so that tests can play nodes and schedulers themselves.
+    `extra` adds `corral` options (for example the node network of a test
+    that runs real nodes, see test_cluster_nodes.py); they are given to
+    every `corral` command, as a user would."""
+
+    def __init__(self, data_dir, extra=None):
         self.data_dir = str(data_dir)
+        self.extra = list(extra) if extra is not None else ["--nodes", "0", "--disable", "scheduler,registry"]
         self.etcd_port = free_port(pair=True)
         self.broker_port = free_port()
         self.events_port = free_port()
@@ -60,7 +67,7 @@ class Cluster:
     def corral(self, *args, check=True, timeout=60):
         cmd = [os.path.join(BIN, "corral"), *args, "--data-dir", self.data_dir,
                "--etcd-port", str(self.etcd_port), "--broker-port", str(self.broker_port),
-               "--events-port", str(self.events_port)]
+               "--events-port", str(self.events_port), *self.extra]
         p = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
@@ -116,7 +123,11 @@ class Cluster:
         for c in self.clients:
             c.close()
         self.down()
-        for name in ("broker", "controllers", "scheduler"):
+        logs = os.path.join(self.data_dir, "logs")
+        names = [n[:-4] for n in os.listdir(logs) if n.endswith(".log")] if os.path.isdir(logs) else []
+        for name in names:
+            if name in ("etcd", "registry", "registry-relay"):
+                continue
             text = self.log(name)
             assert "ERROR: AddressSanitizer" not in text, text[-4000:]
             assert "runtime error:" not in text, text[-4000:]

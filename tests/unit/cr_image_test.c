@@ -1377,3 +1377,54 @@ CR_TEST (image_store_open_errors)
     free (file);
     s_scratch_remove (&dir);
 }
+
+
+//  A mirror serves a registry's images: the reference keeps its name,
+//  the bytes come from the mirror.
+CR_TEST (image_pull_through_mirror)
+{
+    char *dir = s_scratch ();
+    s_server_t *srv = s_server_new ();
+    char *l1 = s_simple_layer (dir, "one", "1\n");
+    const char *layers [] = { l1, NULL };
+    char *digest = s_image (srv, "app", "v1", layers, "/one");
+    s_server_start (srv);
+    char *root = zsys_sprintf ("%s/store", dir);
+    cr_image_t *store = cr_image_new (root, "docker.io");
+    ASSERT_NOT_NULL (store);
+    char *error = NULL;
+    //  Malformed maps are refused with the item named; the map stays.
+    ASSERT_EQ (cr_image_set_mirrors (store, "127.0.0.1:5000", &error), -1);
+    ASSERT_STR_EQ (error, "\"127.0.0.1:5000\" is not REGISTRY=HOST[:PORT]");
+    free (error);
+    error = NULL;
+    ASSERT_EQ (cr_image_set_mirrors (store, "a/b=c:1", &error), -1);
+    free (error);
+    error = NULL;
+    ASSERT_EQ (cr_image_set_mirrors (store, "=c:1", &error), -1);
+    free (error);
+    error = NULL;
+    char *map = zsys_sprintf ("127.0.0.1:5999=%s, registry.example:443=%s", srv->host, srv->host);
+    ASSERT_EQ (cr_image_set_mirrors (store, map, &error), 0);
+    ASSERT_NULL (error);
+    json_t *result = NULL;
+    ASSERT_EQ (cr_image_pull (store, "127.0.0.1:5999/app:v1", CR_IMAGE_PULL_IF_NOT_PRESENT, &result, &error), 0);
+    ASSERT_STR_EQ (json_string_value (json_object_get (result, "image")), "127.0.0.1:5999/app:v1");
+    ASSERT_STR_EQ (json_string_value (json_object_get (result, "digest")), digest);
+    ASSERT_TRUE (srv->requests > 0);
+    json_decref (result);
+    //  An empty map removes the mirrors: 127.0.0.1:5999 itself is not there.
+    ASSERT_EQ (cr_image_set_mirrors (store, "", &error), 0);
+    ASSERT_EQ (cr_image_pull (store, "127.0.0.1:5999/app:v1", CR_IMAGE_PULL_ALWAYS, &result, &error),
+               CR_IMAGE_E_UNREACHABLE);
+    ASSERT_NULL (result);
+    free (error);
+    cr_image_destroy (&store);
+    s_server_stop (srv);
+    s_server_destroy (&srv);
+    free (map);
+    free (root);
+    free (digest);
+    free (l1);
+    s_scratch_remove (&dir);
+}

@@ -1,0 +1,265 @@
+"""`corral up --nodes 3`: a whole cluster as a user gets it, with real
+nodes.
+
+Each node is a network namespace on a bridge of this test (names and
+addresses unique to it), running corral-node with real runc containers;
+the scheduler and controllers are the ones `corral up` starts; the
+registry is the one `corral up` starts and seeds with busybox. Short
+heartbeats and node-lifecycle periods (corral up's own flags) keep the
+NotReady and eviction tests short. The fixture's teardown runs
+`corral down` and checks that nothing is left: no namespaces, bridge,
+routes, containers or processes.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import Cluster, wait_for
+from sysutil import ok, pid_alive
+
+TAG = "%04x" % random.randrange(0x10000)
+BRIDGE = "crn" + TAG                  # at most 10 characters
+PREFIX = "crn%s-" % TAG
+NET_OCTET = random.randrange(100, 200)
+NODE_NET = "10.251.%d.0/24" % NET_OCTET
+MASTER = "10.251.%d.1" % NET_OCTET
+CLUSTER_CIDR = "10.248.0.0/16"
+NODES = ["node-1", "node-2", "node-3"]
+
+
+def run(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def cl(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("nodes"), extra=[
+        "--nodes", "3", "--node-bridge", BRIDGE, "--node-prefix", PREFIX, "--node-network", NODE_NET,
+        "--cluster-cidr", CLUSTER_CIDR, "--registry-port", str(_free_port()),
+        "--heartbeat-interval", "1s", "--node-monitor-grace-period", "5s", "--pod-eviction-timeout", "4s"])
+    try:
+        c.up_out = c.corral("up", timeout=180).stdout
+        yield c
+    finally:
+        c.close()
+        _assert_clean(c)
+
+
+def _free_port():
+    from conftest import free_port
+    return free_port()
+
+
+def _assert_clean(c):
+    """After `corral down`: no namespace, interface, route or container left."""
+    netns = [n for n in run("ip", "netns", "list").stdout.split() if n.startswith(PREFIX)]
+    links = [l for l in run("ip", "-br", "link").stdout.splitlines() if l.startswith(BRIDGE)]
+    routes = [r for r in run("ip", "route").stdout.splitlines() if BRIDGE in r]
+    containers = []
+    for node in NODES:
+        root = os.path.join(c.data_dir, "nodes", node, "runtime", "runc")
+        if os.path.isdir(root):
+            containers += json.loads(run("runc", "--root", root, "list", "--format", "json").stdout or "null") or []
+    shims = [l for l in run("pgrep", "-af", "corral-shim").stdout.splitlines() if c.data_dir in l]
+    # Whatever the assertions say, do not leave anything behind.
+    for n in netns:
+        run("ip", "netns", "delete", n)
+    for l in links:
+        run("ip", "link", "delete", l.split()[0])
+    assert not netns and not links and not routes and not containers and not shims, \
+        (netns, links, routes, containers, shims)
+
+
+@pytest.fixture(scope="module")
+def admin(cl):
+    return cl.client(timeout=10)
+
+
+def ctl(cl, *args, **kw):
+    p = cl.ctl(*args, **kw)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def pod_body(name, command, cpu=None, node_selector=None, image="busybox:1.35", labels=None):
+    c = {"name": "main", "image": image, "command": ["sh", "-c", command]}
+    if cpu:
+        c["resources"] = {"requests": {"cpu": cpu}}
+    spec = {"containers": [c], "terminationGracePeriodSeconds": 2}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "labels": labels or {"test": "nodes"}},
+            "spec": spec}
+
+
+HTTPD = "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def get_pod(admin, name):
+    r = admin.call("get", "pods", "default", name)
+    return r["object"] if r["code"] == 200 else None
+
+
+def running(admin, name):
+    p = get_pod(admin, name)
+    return p if p and p.get("status", {}).get("phase") == "Running" and p["status"].get("podIP") else None
+
+
+def delete_pods(admin, names, timeout=30):
+    for n in names:
+        admin.call("delete", "pods", "default", n)
+    wait_for(lambda: all(get_pod(admin, n) is None for n in names), timeout, 0.2)
+
+
+def http_get(ip, timeout=3):
+    with urllib.request.urlopen("http://%s/" % ip, timeout=timeout) as f:
+        return f.read().decode()
+
+
+def runc_exec(cl, pod, *cmd):
+    node = pod["spec"]["nodeName"]
+    root = os.path.join(cl.data_dir, "nodes", node, "runtime", "runc")
+    cid = "%s-%s" % (pod["metadata"]["uid"], pod["spec"]["containers"][0]["name"])
+    return run("runc", "--root", root, "exec", cid, *cmd)
+
+
+def events(admin, name, reason):
+    items = ok(admin.call("list", "events", "default"))["items"]
+    return [e for e in items if e["involvedObject"].get("name") == name and e["reason"] == reason]
+
+
+# ---------------------------------------------------------------------------
+
+def test_up_brings_three_ready_nodes(cl):
+    assert "3 nodes Ready on %s" % NODE_NET in cl.up_out
+    out = ctl(cl, "get", "nodes")
+    rows = [l.split() for l in out.strip().splitlines()[1:]]
+    assert [r[0] for r in rows] == NODES and all(r[1] == "Ready" for r in rows), out
+    # The user guide's check of the node conditions.
+    out = ctl(cl, "get", "nodes", "-o", "jsonpath={range .items[*]}{@.metadata.name}:{range @.status.conditions[*]}"
+                                       "{@.type}={@.status};{end}{end}")
+    for node in NODES:
+        part = out.split(node + ":")[1]
+        assert "OutOfDisk=False;" in part and "Ready=True;" in part, out
+    ips = ctl(cl, "get", "nodes", "-o", "jsonpath={.items[*].status.addresses[?(@.type==\"InternalIP\")].address}")
+    assert ips.split() == ["10.251.%d.%d" % (NET_OCTET, 11 + i) for i in range(3)]
+    status = cl.corral("status").stdout
+    for i, node in enumerate(NODES):
+        assert any(l.split()[0] == node and l.split()[2] == "10.251.%d.%d" % (NET_OCTET, 11 + i)
+                   and l.split()[3] == "Ready" for l in status.splitlines()), status
+    for component in ("corral-scheduler", "corral-controllers", "registry"):
+        assert any(l.startswith(component + " ") for l in status.splitlines()), status
+
+
+def test_pods_spread_over_nodes_and_reach_each_other(cl, admin):
+    names = ["web-%d" % i for i in range(3)]
+    for n in names:
+        ok(admin.call("create", "pods", "default", body=pod_body(n, HTTPD)), 201)
+    # The same image by the registry's own name: nodes reach it through their mirror.
+    port = cl.extra[cl.extra.index("--registry-port") + 1]
+    ok(admin.call("create", "pods", "default",
+                  body=pod_body("web-local", HTTPD, image="127.0.0.1:%s/busybox:1.35" % port)), 201)
+    names.append("web-local")
+    pods = [wait_for(lambda n=n: running(admin, n), 60, 0.2) for n in names]
+    assert {p["spec"]["nodeName"] for p in pods} == set(NODES), [p["spec"]["nodeName"] for p in pods]
+    for p in pods:
+        # From the master (this machine): the podIP is in the node's podCIDR.
+        assert http_get(p["status"]["podIP"]).strip() == "hello from " + p["metadata"]["name"]
+        node = ok(admin.call("get", "nodes", None, p["spec"]["nodeName"]))
+        cidr = node["spec"]["podCIDR"]
+        assert p["status"]["podIP"].rsplit(".", 1)[0] == cidr.split("/")[0].rsplit(".", 1)[0]
+        assert p["status"]["hostIP"] == [a["address"] for a in node["status"]["addresses"]
+                                         if a["type"] == "InternalIP"][0]
+    # Pod to pod across nodes.
+    a = pods[0]
+    b = [p for p in pods if p["spec"]["nodeName"] != a["spec"]["nodeName"]][0]
+    r = runc_exec(cl, a, "timeout", "3", "wget", "-qO-", "http://%s/" % b["status"]["podIP"])
+    assert r.returncode == 0 and r.stdout.strip() == "hello from " + b["metadata"]["name"], r.stderr
+    delete_pods(admin, names)
+
+
+def test_scheduler_fits_cpu_and_node_selector(cl, admin):
+    cpus = int(float(ok(admin.call("get", "nodes", None, "node-1"))["status"]["allocatable"]["cpu"]))
+    big = "%dm" % (cpus * 1000 - 300)
+    names = ["big-%d" % i for i in range(3)]
+    for n in names:
+        ok(admin.call("create", "pods", "default", body=pod_body(n, "exec sleep 300", cpu=big)), 201)
+    pods = [wait_for(lambda n=n: running(admin, n), 60, 0.2) for n in names]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == NODES
+    # No room left for another big one anywhere.
+    ok(admin.call("create", "pods", "default", body=pod_body("big-3", "exec sleep 300", cpu=big)), 201)
+    ev = wait_for(lambda: events(admin, "big-3", "FailedScheduling"), 20, 0.2)
+    # (Kubernetes 1.32 appends the preemption verdict, as corral-scheduler does.)
+    assert ev[0]["message"].startswith("0/3 nodes are available: 3 Insufficient cpu."), ev[0]["message"]
+    assert get_pod(admin, "big-3")["status"]["phase"] == "Pending"
+    # nodeSelector: the hostname label puts a small pod on node-2...
+    ok(admin.call("create", "pods", "default",
+                  body=pod_body("picky", "exec sleep 300", cpu="100m",
+                                node_selector={"kubernetes.io/hostname": "node-2"})), 201)
+    assert wait_for(lambda: running(admin, "picky"), 60, 0.2)["spec"]["nodeName"] == "node-2"
+    # ... and a label no node has fits nowhere.
+    ok(admin.call("create", "pods", "default",
+                  body=pod_body("nowhere", "exec sleep 300", node_selector={"disk": "ssd"})), 201)
+    ev = wait_for(lambda: events(admin, "nowhere", "FailedScheduling"), 20, 0.2)
+    assert ev[0]["message"].startswith(
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."), ev[0]["message"]
+    # Room made on one node: the pending big pod is retried and bound there.
+    admin.call("delete", "pods", "default", "big-1")
+    p = wait_for(lambda: running(admin, "big-3"), 60, 0.2)
+    assert p["spec"]["nodeName"] == pods[1]["spec"]["nodeName"]
+    delete_pods(admin, ["big-0", "big-1", "big-2", "big-3", "picky", "nowhere"])
+
+
+def test_agent_restart_readopts_running_pods(cl, admin):
+    ok(admin.call("create", "pods", "default", body=pod_body("keeper", HTTPD)), 201)
+    before = wait_for(lambda: running(admin, "keeper"), 60, 0.2)
+    node = before["spec"]["nodeName"]
+    cid = before["status"]["containerStatuses"][0]["containerID"]
+    os.kill(cl.pid(node), signal.SIGKILL)
+    wait_for(lambda: not pid_alive(cl.pid(node)), 10)
+    out = cl.corral("up", timeout=120).stdout
+    assert "%s started" % node in out and "3 nodes Ready" in out, out
+    # The same container still serves; no restart, no second container.
+    assert http_get(before["status"]["podIP"]).strip() == "hello from keeper"
+    time.sleep(2)
+    after = running(admin, "keeper")
+    cs = after["status"]["containerStatuses"][0]
+    assert cs["containerID"] == cid and cs["restartCount"] == 0 and "running" in cs["state"]
+    root = os.path.join(cl.data_dir, "nodes", node, "runtime", "runc")
+    ids = [c["id"] for c in json.loads(run("runc", "--root", root, "list", "--format", "json").stdout or "[]") or []]
+    assert ids.count("%s-main" % after["metadata"]["uid"]) == 1
+    delete_pods(admin, ["keeper"])
+
+
+def test_killed_agent_node_not_ready_then_pods_evicted(cl, admin):
+    ok(admin.call("create", "pods", "default",
+                  body=pod_body("doomed", "exec sleep 300", node_selector={"kubernetes.io/hostname": "node-3"})), 201)
+    wait_for(lambda: running(admin, "doomed"), 60, 0.2)
+    os.kill(cl.pid("node-3"), signal.SIGKILL)
+    t0 = time.time()
+
+    def ready_status():
+        n = ok(admin.call("get", "nodes", None, "node-3"))
+        return [c for c in n["status"]["conditions"] if c["type"] == "Ready"][0]["status"]
+    wait_for(lambda: ready_status() == "Unknown", 30, 0.2)
+    not_ready_after = time.time() - t0
+    assert "NotReady" in ctl(cl, "get", "node", "node-3")
+    node = ok(admin.call("get", "nodes", None, "node-3"))
+    assert {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"} in [
+        {k: t[k] for k in ("key", "effect")} for t in node["spec"].get("taints", [])]
+    # Evicted: the pod is being deleted (its kubelet is gone, so it stays
+    # Terminating until the node comes back, as in Kubernetes).
+    wait_for(lambda: get_pod(admin, "doomed") is None or get_pod(admin, "doomed")["metadata"].get("deletionTimestamp"),
+             30, 0.2)
+    print("node-3 NotReady %.1f s after its agent was killed" % not_ready_after)
+    # The agent returns: the node is Ready again and finishes the deletion.
+    cl.corral("up", timeout=120)
+    wait_for(lambda: ready_status() == "True", 30, 0.2)
+    wait_for(lambda: get_pod(admin, "doomed") is None, 30, 0.2)
