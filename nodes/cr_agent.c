@@ -456,18 +456,6 @@ s_node_body (s_agent_t *self, const json_t *existing, const cr_nodeinfo_readings
     json_object_set_new (labels, "kubernetes.io/os", json_string ("linux"));
     if (cfg->labels)
         json_object_update (labels, (json_t *) cfg->labels);
-    //  The agent's own endpoint (cr_agentapi): its CurveZMQ public key, so
-    //  that clients know whom they talk to; none when it is off (port 0).
-    json_t *annotations = cr_obj_ensure (node, "metadata.annotations");
-    if (!annotations) {
-        cr_obj_set (node, "metadata.annotations", json_object ());
-        annotations = cr_obj_get (node, "metadata.annotations");
-    }
-    if (cfg->port > 0 && cfg->config && cfg->config->cert)
-        json_object_set_new (annotations, CR_AGENTAPI_KEY_ANNOTATION,
-                             json_string (zcert_public_txt (cfg->config->cert)));
-    else
-        json_object_del (annotations, CR_AGENTAPI_KEY_ANNOTATION);
     //  Taints to register with: added unless the node has them already
     //  (by key and effect); taints others set are kept.
     if (json_array_size (cfg->taints)) {
@@ -843,6 +831,25 @@ s_container_id (const char *uid, const char *name)
     return zsys_sprintf ("%s-%s", uid, name);
 }
 
+//  The spec of a pod's container or init container by name (borrowed),
+//  or NULL; *init says which list it is in.
+static json_t *
+s_container_spec (const json_t *pod, const char *name, bool *init)
+{
+    static const char *lists [] = { "spec.initContainers", "spec.containers", NULL };
+    for (int l = 0; lists [l]; l++) {
+        size_t i;
+        json_t *c;
+        json_array_foreach (cr_obj_get (pod, lists [l]), i, c)
+            if (name && streq (cr_str_or (cr_obj_str (c, "name"), ""), name)) {
+                if (init)
+                    *init = l == 0;
+                return c;
+            }
+    }
+    return NULL;
+}
+
 //  Removes a folder tree (no symlinks followed). Best effort.
 static int
 s_rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -888,60 +895,251 @@ s_job_event (json_t *events, const char *type, const char *reason, const char *f
     free (message);
 }
 
-//  Resolves env valueFrom.fieldRef of a container copy against the pod.
-//  Returns 0, or -1 with *error (caller frees) for an unsupported field.
+//  The value of key in a ConfigMap (data, then binaryData) or a Secret
+//  (data, base64) of objects (the job's {"configmaps": {name: obj|null},
+//  "secrets": {...}}), as a new string, or NULL with *error naming what is
+//  missing the way the kubelet does.
+static char *
+s_ref_value (const json_t *objects, bool secret, const char *name, const char *key, char **error)
+{
+    json_t *obj = json_object_get (json_object_get (objects, secret ? "secrets" : "configmaps"), name ? name : "");
+    if (!json_is_object (obj)) {
+        *error = zsys_sprintf ("%s \"%s\" not found", secret ? "secret" : "configmap", cr_str_or (name, ""));
+        return NULL;
+    }
+    const char *text = key ? json_string_value (json_object_get (json_object_get (obj, "data"), key)) : NULL;
+    if (text && !secret)
+        return strdup (text);
+    if (!text && !secret && key)
+        text = json_string_value (json_object_get (json_object_get (obj, "binaryData"), key));
+    if (!text) {
+        *error = zsys_sprintf ("couldn't find key %s in %s %s/%s", cr_str_or (key, ""),
+                               secret ? "Secret" : "ConfigMap", cr_str_or (cr_obj_str (obj, "metadata.namespace"), ""),
+                               cr_str_or (name, ""));
+        return NULL;
+    }
+    size_t max = strlen (text) + 1, len = 0;
+    char *bin = (char *) zmalloc (max);
+    if (sodium_base642bin ((unsigned char *) bin, max, text, strlen (text), "\n\r ", &len, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free (bin);
+        *error = zsys_sprintf ("key %s of %s is not valid base64", key, name);
+        return NULL;
+    }
+    bin [len] = 0;
+    return bin;
+}
+
+//  Resolves env valueFrom (fieldRef, configMapKeyRef, secretKeyRef) and
+//  envFrom of a container copy against the pod and the objects it refers
+//  to. Returns 0, or -1 with *error (caller frees).
 static int
-s_resolve_env (json_t *container, const json_t *pod, const char *ip, const char *host_ip, char **error)
+s_resolve_env (json_t *container, const json_t *pod, const json_t *objects, const char *ip, const char *host_ip,
+               char **error)
 {
     json_t *env = json_object_get (container, "env");
+    //  envFrom first: explicit env entries win, as in Kubernetes.
+    json_t *from_env = json_array ();
     size_t i;
     json_t *var;
+    json_array_foreach (json_object_get (container, "envFrom"), i, var) {
+        bool secret = json_object_get (var, "secretRef") != NULL;
+        json_t *ref = json_object_get (var, secret ? "secretRef" : "configMapRef");
+        const char *name = cr_obj_str (ref, "name");
+        json_t *obj = json_object_get (json_object_get (objects, secret ? "secrets" : "configmaps"),
+                                       cr_str_or (name, ""));
+        if (!json_is_object (obj)) {
+            if (json_is_true (json_object_get (ref, "optional")))
+                continue;
+            *error = zsys_sprintf ("%s \"%s\" not found", secret ? "secret" : "configmap", cr_str_or (name, ""));
+            json_decref (from_env);
+            return -1;
+        }
+        const char *prefix = cr_str_or (cr_obj_str (var, "prefix"), "");
+        const char *key;
+        json_t *value;
+        json_object_foreach (json_object_get (obj, "data"), key, value) {
+            char *text = s_ref_value (objects, secret, name, key, error);
+            if (!text) {
+                json_decref (from_env);
+                return -1;
+            }
+            char *full = zsys_sprintf ("%s%s", prefix, key);
+            json_array_append_new (from_env, json_pack ("{s:s, s:s}", "name", full, "value", text));
+            free (full);
+            free (text);
+        }
+    }
     json_array_foreach (env, i, var) {
         json_t *from = json_object_get (var, "valueFrom");
         if (!from)
             continue;
+        const char *vname = cr_str_or (cr_obj_str (var, "name"), "?");
         const char *field = cr_obj_str (from, "fieldRef.fieldPath");
-        const char *value = NULL;
+        json_t *keyref = json_object_get (from, "configMapKeyRef");
+        bool secret = false;
+        if (!keyref && (keyref = json_object_get (from, "secretKeyRef")))
+            secret = true;
+        char *value = NULL;
+        if (keyref) {
+            value = s_ref_value (objects, secret, cr_obj_str (keyref, "name"), cr_obj_str (keyref, "key"), error);
+            if (!value && json_is_true (json_object_get (keyref, "optional"))) {
+                free (*error);
+                *error = NULL;
+                json_array_remove (env, i--);
+                continue;
+            }
+            if (!value) {
+                json_decref (from_env);
+                return -1;
+            }
+        }
+        else
         if (!field) {
-            *error = zsys_sprintf ("env %s: only valueFrom.fieldRef is supported",
-                                   cr_str_or (cr_obj_str (var, "name"), "?"));
+            *error = zsys_sprintf ("env %s: valueFrom needs fieldRef, configMapKeyRef or secretKeyRef", vname);
+            json_decref (from_env);
             return -1;
         }
-        if (streq (field, "metadata.name"))
-            value = cr_obj_str (pod, "metadata.name");
-        else
-        if (streq (field, "metadata.namespace"))
-            value = cr_obj_str (pod, "metadata.namespace");
-        else
-        if (streq (field, "metadata.uid"))
-            value = cr_obj_str (pod, "metadata.uid");
-        else
-        if (streq (field, "spec.nodeName"))
-            value = cr_obj_str (pod, "spec.nodeName");
-        else
-        if (streq (field, "spec.serviceAccountName"))
-            value = cr_str_or (cr_obj_str (pod, "spec.serviceAccountName"), "default");
-        else
-        if (streq (field, "status.podIP"))
-            value = ip;
-        else
-        if (streq (field, "status.hostIP"))
-            value = host_ip;
         else {
-            *error = zsys_sprintf ("env %s: unsupported fieldRef.fieldPath %s",
-                                   cr_str_or (cr_obj_str (var, "name"), "?"), field);
-            return -1;
+            const char *v = NULL;
+            if (streq (field, "metadata.name"))
+                v = cr_obj_str (pod, "metadata.name");
+            else
+            if (streq (field, "metadata.namespace"))
+                v = cr_obj_str (pod, "metadata.namespace");
+            else
+            if (streq (field, "metadata.uid"))
+                v = cr_obj_str (pod, "metadata.uid");
+            else
+            if (streq (field, "spec.nodeName"))
+                v = cr_obj_str (pod, "spec.nodeName");
+            else
+            if (streq (field, "spec.serviceAccountName"))
+                v = cr_str_or (cr_obj_str (pod, "spec.serviceAccountName"), "default");
+            else
+            if (streq (field, "status.podIP"))
+                v = ip;
+            else
+            if (streq (field, "status.hostIP"))
+                v = host_ip;
+            else
+            if (strncmp (field, "metadata.labels['", 17) == 0 || strncmp (field, "metadata.annotations['", 22) == 0) {
+                bool labels = field [9] == 'l';
+                const char *start = field + (labels ? 17 : 22);
+                const char *end = strstr (start, "']");
+                char *k = end ? strndup (start, (size_t) (end - start)) : NULL;
+                v = k ? json_string_value (json_object_get (
+                    cr_obj_get (pod, labels ? "metadata.labels" : "metadata.annotations"), k)) : NULL;
+                free (k);
+                v = v ? v : "";
+            }
+            else {
+                *error = zsys_sprintf ("env %s: unsupported fieldRef.fieldPath %s", vname, field);
+                json_decref (from_env);
+                return -1;
+            }
+            value = strdup (cr_str_or (v, ""));
         }
         json_object_del (var, "valueFrom");
-        json_object_set_new (var, "value", json_string (cr_str_or (value, "")));
+        json_object_set_new (var, "value", json_string (value));
+        free (value);
     }
+    if (json_array_size (from_env)) {
+        json_t *all = json_array ();
+        json_array_extend (all, from_env);
+        if (env)
+            json_array_extend (all, env);
+        json_object_set_new (container, "env", all);
+    }
+    json_decref (from_env);
     return 0;
+}
+
+//  Writes the files of a configMap or secret volume into dir (created or
+//  emptied): every key, or the items given, with defaultMode/mode. Returns
+//  0, or -1 with *error (the kubelet's FailedMount text).
+static int
+s_write_ref_volume (const json_t *vol, const json_t *objects, const char *dir, char **error)
+{
+    bool secret = json_object_get (vol, "secret") != NULL;
+    const json_t *src = json_object_get (vol, secret ? "secret" : "configMap");
+    const char *name = cr_obj_str (src, secret ? "secretName" : "name");
+    const char *vname = cr_str_or (cr_obj_str (vol, "name"), "");
+    json_t *obj = json_object_get (json_object_get (objects, secret ? "secrets" : "configmaps"), cr_str_or (name, ""));
+    bool optional = json_is_true (json_object_get (src, "optional"));
+    if (!json_is_object (obj) && !optional) {
+        *error = zsys_sprintf ("MountVolume.SetUp failed for volume \"%s\" : %s \"%s\" not found", vname,
+                               secret ? "secret" : "configmap", cr_str_or (name, ""));
+        return -1;
+    }
+    s_rm_rf (dir);
+    if (s_mkdirs (dir) != 0) {
+        *error = zsys_sprintf ("MountVolume.SetUp failed for volume \"%s\" : %s", vname, strerror (errno));
+        return -1;
+    }
+    if (!json_is_object (obj))
+        return 0;
+    int mode = (int) cr_obj_int (src, "defaultMode", 0644);
+    json_t *items = json_object_get (src, "items");
+    json_t *list = json_array ();
+    if (json_array_size (items))
+        json_array_extend (list, items);
+    else {
+        static const char *fields [] = { "data", "binaryData", NULL };
+        for (int f = 0; fields [f]; f++) {
+            const char *key;
+            json_t *v;
+            json_object_foreach (json_object_get (obj, fields [f]), key, v)
+                json_array_append_new (list, json_pack ("{s:s, s:s}", "key", key, "path", key));
+        }
+    }
+    int rc = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach (list, i, item) {
+        const char *key = cr_obj_str (item, "key");
+        const char *path = cr_str_or (cr_obj_str (item, "path"), cr_str_or (key, ""));
+        //  Relative paths inside the volume only (validation says so too).
+        if (!*path || *path == '/' || strstr (path, "..")) {
+            *error = zsys_sprintf ("MountVolume.SetUp failed for volume \"%s\" : invalid path \"%s\"", vname, path);
+            rc = -1;
+            break;
+        }
+        char *text = s_ref_value (objects, secret, name, key, error);
+        if (!text) {
+            char *why = *error;
+            *error = zsys_sprintf ("MountVolume.SetUp failed for volume \"%s\" : %s", vname, cr_str_or (why, ""));
+            free (why);
+            rc = -1;
+            break;
+        }
+        char *file = zsys_sprintf ("%s/%s", dir, path);
+        char *slash = strrchr (file, '/');
+        *slash = 0;
+        s_mkdirs (file);
+        *slash = '/';
+        int fd = open (file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t len = strlen (text);
+        if (fd < 0 || write (fd, text, len) != (ssize_t) len
+        ||  fchmod (fd, (mode_t) cr_obj_int (item, "mode", mode) & 07777) != 0) {
+            *error = zsys_sprintf ("MountVolume.SetUp failed for volume \"%s\" : %s", vname, strerror (errno));
+            rc = -1;
+        }
+        if (fd >= 0)
+            close (fd);
+        free (file);
+        free (text);
+        if (rc != 0)
+            break;
+    }
+    json_decref (list);
+    return rc;
 }
 
 //  The bind mounts of a container's volumeMounts. Returns a new array, or
 //  NULL with *error (caller frees).
 static json_t *
-s_mounts (const json_t *container, const json_t *pod, const char *root, char **error)
+s_mounts (const json_t *container, const json_t *pod, const json_t *objects, const char *root, char **error)
 {
     json_t *mounts = json_array ();
     const char *uid = cr_obj_str (pod, "metadata.uid");
@@ -989,13 +1187,26 @@ s_mounts (const json_t *container, const json_t *pod, const char *root, char **e
             }
             host = strdup (path);
         }
+        else
+        if (json_object_get (found, "configMap") || json_object_get (found, "secret")) {
+            host = zsys_sprintf ("%s/pods/%s/volumes/%s", root, uid, vname);
+            if (s_write_ref_volume (found, objects, host, error) != 0) {
+                free (host);
+                json_decref (mounts);
+                return NULL;
+            }
+        }
         else {
-            *error = zsys_sprintf ("volume \"%s\": only emptyDir and hostPath volumes are supported", vname);
+            *error = zsys_sprintf ("volume \"%s\": only emptyDir, hostPath, configMap and secret volumes are "
+                                   "supported", vname);
             json_decref (mounts);
             return NULL;
         }
+        //  ConfigMaps and Secrets are mounted read-only, as the kubelet does.
+        bool read_only = json_is_true (json_object_get (vm, "readOnly"))
+                      || json_object_get (found, "configMap") || json_object_get (found, "secret");
         json_array_append_new (mounts, json_pack ("{s:s, s:s, s:b}", "mountPath", mount_path, "hostPath", host,
-                                                  "readOnly", json_is_true (json_object_get (vm, "readOnly"))));
+                                                  "readOnly", read_only));
         free (host);
     }
     return mounts;
@@ -1005,14 +1216,14 @@ s_mounts (const json_t *container, const json_t *pod, const char *root, char **e
 //  {"state": runtime state, "image", "imageID"} or {"waiting": {reason,
 //  message}, "pullFailed"?: true}.
 static json_t *
-s_job_start_container (s_job_t *job, const json_t *pod, const json_t *container, int restart_count,
+s_job_start_container (s_job_t *job, const json_t *pod, const json_t *container, bool init, int restart_count,
                        json_t *events)
 {
     const json_t *j = job->job;
     const char *uid = cr_obj_str (pod, "metadata.uid");
     const char *name = cr_str_or (cr_obj_str (container, "name"), "");
     const char *image = cr_str_or (cr_obj_str (container, "image"), "");
-    char *field_path = zsys_sprintf ("spec.containers{%s}", name);
+    char *field_path = zsys_sprintf ("spec.%s{%s}", init ? "initContainers" : "containers", name);
     json_t *result = json_object ();
     char *error = NULL;
     char *id = s_container_id (uid, name);
@@ -1057,8 +1268,19 @@ s_job_start_container (s_job_t *job, const json_t *pod, const json_t *container,
     json_object_set (result, "imageID", json_object_get (pulled, "imageID"));
     //  The spec: the container with env resolved, mounts, network.
     json_t *spec = json_deep_copy (container);
-    json_t *mounts = s_mounts (container, pod, job->root, &error);
-    if (!mounts || s_resolve_env (spec, pod, cr_obj_str (j, "ip"), cr_obj_str (j, "hostIP"), &error) != 0) {
+    const json_t *objects = json_object_get (j, "objects");
+    json_t *mounts = s_mounts (container, pod, objects, job->root, &error);
+    if (!mounts && error && strncmp (error, "MountVolume.SetUp failed", 24) == 0) {
+        //  A ConfigMap or Secret that is not there (yet): the kubelet
+        //  keeps the container in ContainerCreating and says FailedMount.
+        json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason", "ContainerCreating",
+                                                           "message", error));
+        s_job_event (events, "Warning", "FailedMount", NULL, strdup (error));
+        json_decref (spec);
+        json_decref (pulled);
+        goto done;
+    }
+    if (!mounts || s_resolve_env (spec, pod, objects, cr_obj_str (j, "ip"), cr_obj_str (j, "hostIP"), &error) != 0) {
         json_object_set_new (result, "waiting", json_pack ("{s:s, s:s}", "reason", "CreateContainerConfigError",
                                                            "message", cr_str_or (error, "")));
         s_job_event (events, "Warning", "Failed", field_path, zsys_sprintf ("Error: %s", cr_str_or (error, "")));
@@ -1134,16 +1356,16 @@ s_worker (zsock_t *pipe, void *args)
             json_object_set_new (result, "netns", json_string (netns));
             json_object_set_new (j, "ip", json_string (ip));
             json_object_set_new (j, "netns", json_string (netns));
-            size_t i, k;
-            json_t *want, *c;
-            json_array_foreach (json_object_get (j, "names"), i, want)
-                json_array_foreach (cr_obj_get (pod, "spec.containers"), k, c)
-                    if (json_equal (json_object_get (c, "name"), json_object_get (want, "name")))
-                        json_object_set_new (json_object_get (result, "containers"),
-                                             cr_obj_str (c, "name"),
-                                             s_job_start_container (job, pod, c,
-                                                                    (int) cr_obj_int (want, "restartCount", 0),
-                                                                    events));
+            size_t i;
+            json_t *want;
+            json_array_foreach (json_object_get (j, "names"), i, want) {
+                bool init = false;
+                json_t *c = s_container_spec (pod, cr_obj_str (want, "name"), &init);
+                if (c)
+                    json_object_set_new (json_object_get (result, "containers"), cr_obj_str (c, "name"),
+                                         s_job_start_container (job, pod, c, init,
+                                                                (int) cr_obj_int (want, "restartCount", 0), events));
+            }
         }
         free (ip);
         free (netns);
@@ -1151,17 +1373,20 @@ s_worker (zsock_t *pipe, void *args)
     else {
         //  stop: every container with the grace period, then the rest.
         int grace = (int) cr_obj_int (j, "graceMs", 30000);
-        size_t i;
-        json_t *c;
-        json_array_foreach (cr_obj_get (pod, "spec.containers"), i, c) {
-            char *id = s_container_id (uid, cr_str_or (cr_obj_str (c, "name"), ""));
-            json_t *state = cr_runtime_state (job->runtime, id);
-            if (state) {
-                cr_runtime_stop (job->runtime, id, grace, NULL);
-                cr_runtime_remove (job->runtime, id, NULL);
+        static const char *lists [] = { "spec.initContainers", "spec.containers", NULL };
+        for (int l = 0; lists [l]; l++) {
+            size_t i;
+            json_t *c;
+            json_array_foreach (cr_obj_get (pod, lists [l]), i, c) {
+                char *id = s_container_id (uid, cr_str_or (cr_obj_str (c, "name"), ""));
+                json_t *state = cr_runtime_state (job->runtime, id);
+                if (state) {
+                    cr_runtime_stop (job->runtime, id, grace, NULL);
+                    cr_runtime_remove (job->runtime, id, NULL);
+                }
+                json_decref (state);
+                free (id);
             }
-            json_decref (state);
-            free (id);
         }
         pthread_mutex_lock (job->net_lock);
         if (cr_podnet_pod_teardown (job->podnet, uid) != 0)
@@ -1223,6 +1448,57 @@ s_podrun_launch (s_agent_t *self, s_podrun_t *run, json_t *job)
     zpoller_add (self->poller, zactor_sock (run->worker));
 }
 
+//  Notes the ConfigMap or Secret name in refs (kind "configmaps" or
+//  "secrets").
+static void
+s_ref_note (json_t *refs, const char *kind, const char *name)
+{
+    if (name && *name)
+        json_object_set_new (json_object_get (refs, kind), name, json_null ());
+}
+
+//  The ConfigMaps and Secrets a pod refers to (volumes, env, envFrom),
+//  read from the broker: {"configmaps": {name: object or null},
+//  "secrets": {...}}, null when absent. Caller owns.
+static json_t *
+s_pod_objects (s_agent_t *self, const json_t *pod)
+{
+    json_t *refs = json_pack ("{s:{}, s:{}}", "configmaps", "secrets");
+    size_t i, k;
+    json_t *item, *c;
+    json_array_foreach (cr_obj_get (pod, "spec.volumes"), i, item) {
+        s_ref_note (refs, "configmaps", cr_obj_str (item, "configMap.name"));
+        s_ref_note (refs, "secrets", cr_obj_str (item, "secret.secretName"));
+    }
+    static const char *lists [] = { "spec.initContainers", "spec.containers", NULL };
+    for (int l = 0; lists [l]; l++)
+        json_array_foreach (cr_obj_get (pod, lists [l]), i, c) {
+            json_array_foreach (json_object_get (c, "env"), k, item) {
+                s_ref_note (refs, "configmaps", cr_obj_str (item, "valueFrom.configMapKeyRef.name"));
+                s_ref_note (refs, "secrets", cr_obj_str (item, "valueFrom.secretKeyRef.name"));
+            }
+            json_array_foreach (json_object_get (c, "envFrom"), k, item) {
+                s_ref_note (refs, "configmaps", cr_obj_str (item, "configMapRef.name"));
+                s_ref_note (refs, "secrets", cr_obj_str (item, "secretRef.name"));
+            }
+        }
+    const char *kind;
+    json_t *names;
+    json_object_foreach (refs, kind, names) {
+        const char *name;
+        json_t *slot;
+        json_object_foreach (names, name, slot) {
+            json_t *req = cr_request_new ("get", kind, cr_obj_str (pod, "metadata.namespace"), name);
+            json_t *reply = s_call (self, req, S_CALL_TIMEOUT);
+            json_decref (req);
+            if (reply && cr_reply_code (reply) == 200)
+                json_object_set (names, name, json_object_get (reply, "object"));
+            json_decref (reply);
+        }
+    }
+    return refs;
+}
+
 //  Starts the containers that are due (waiting with their back-off
 //  over). Does nothing while the worker is busy or the node network is
 //  not set up.
@@ -1246,7 +1522,7 @@ s_podrun_start_due (s_agent_t *self, s_podrun_t *run)
         json_decref (names);
         return;
     }
-    json_t *job = json_pack ("{s:s, s:o}", "op", "start", "names", names);
+    json_t *job = json_pack ("{s:s, s:o, s:o}", "op", "start", "names", names, "objects", s_pod_objects (self, run->pod));
     s_podrun_launch (self, run, job);
 }
 
@@ -1277,20 +1553,43 @@ s_podrun_new (s_agent_t *self, json_t *pod)
     char now [32];
     cr_time_format (time (NULL), now, sizeof (now));
     run->start_time = strdup (cr_str_or (cr_obj_str (pod, "status.startTime"), now));
-    size_t i, k;
-    json_t *c, *old;
-    json_array_foreach (cr_obj_get (pod, "spec.containers"), i, c) {
-        const char *name = cr_obj_str (c, "name");
-        if (!name)
-            continue;
-        json_int_t restarts = 0;
-        json_array_foreach (cr_obj_get (pod, "status.containerStatuses"), k, old)
-            if (streq (cr_str_or (cr_obj_str (old, "name"), ""), name))
-                restarts = (json_int_t) cr_obj_int (old, "restartCount", 0);
-        json_object_set_new (run->containers, name,
-                             json_pack ("{s:b, s:I, s:I, s:I, s:{s:{s:s}}}", "due", 1, "dueAt", (json_int_t) 0,
-                                        "restartCount", restarts < 0 ? 0 : restarts, "backoff", (json_int_t) 0,
-                                        "status", "waiting", "reason", "ContainerCreating"));
+    //  Init containers run one after the other, then the app containers
+    //  all at once. An init container that completed before an agent
+    //  restart (its status says so) is not run again.
+    bool initialized = true;
+    static const char *lists [] = { "spec.initContainers", "spec.containers", NULL };
+    static const char *status_lists [] = { "status.initContainerStatuses", "status.containerStatuses", NULL };
+    for (int l = 0; lists [l]; l++) {
+        size_t i, k;
+        json_t *c, *old;
+        json_array_foreach (cr_obj_get (pod, lists [l]), i, c) {
+            const char *name = cr_obj_str (c, "name");
+            if (!name)
+                continue;
+            json_int_t restarts = 0;
+            json_t *previous = NULL;
+            json_array_foreach (cr_obj_get (pod, status_lists [l]), k, old)
+                if (streq (cr_str_or (cr_obj_str (old, "name"), ""), name)) {
+                    restarts = (json_int_t) cr_obj_int (old, "restartCount", 0);
+                    previous = old;
+                }
+            bool init = l == 0;
+            bool completed = init && previous && cr_obj_get (previous, "state.terminated")
+                          && cr_obj_int (previous, "state.terminated.exitCode", -1) == 0;
+            bool due = init ? !completed && initialized : initialized;
+            json_t *entry = json_pack ("{s:b, s:I, s:I, s:I, s:{s:{s:s}}, s:b}", "due", due, "dueAt", (json_int_t) 0,
+                                       "restartCount", restarts < 0 ? 0 : restarts, "backoff", (json_int_t) 0,
+                                       "status", "waiting", "reason", init ? "PodInitializing" : "ContainerCreating",
+                                       "init", init);
+            if (completed) {
+                json_object_set (entry, "status", cr_obj_get (previous, "state"));
+                json_object_set (entry, "image", json_object_get (previous, "image"));
+                json_object_set (entry, "imageID", json_object_get (previous, "imageID"));
+            }
+            json_object_set_new (run->containers, name, entry);
+            if (init && !completed)
+                initialized = false;
+        }
     }
     run->dirty = true;
     zhashx_insert (self->runs, run->uid, run);
@@ -1343,8 +1642,58 @@ s_fix_times (json_t *obj)
     }
 }
 
+//  True if every init container of the run completed (exit code 0).
+static bool
+s_initialized (s_podrun_t *run)
+{
+    size_t i;
+    json_t *spec_c;
+    json_array_foreach (cr_obj_get (run->pod, "spec.initContainers"), i, spec_c) {
+        json_t *c = json_object_get (run->containers, cr_str_or (cr_obj_str (spec_c, "name"), ""));
+        if (!c || !cr_obj_get (c, "status.terminated") || cr_obj_int (c, "status.terminated.exitCode", -1) != 0)
+            return false;
+    }
+    return true;
+}
+
+//  An init container completed: the next one is due, or, after the last,
+//  every app container.
+static void
+s_init_advance (s_podrun_t *run)
+{
+    size_t i;
+    json_t *spec_c;
+    json_array_foreach (cr_obj_get (run->pod, "spec.initContainers"), i, spec_c) {
+        json_t *c = json_object_get (run->containers, cr_str_or (cr_obj_str (spec_c, "name"), ""));
+        if (c && !(cr_obj_get (c, "status.terminated") && cr_obj_int (c, "status.terminated.exitCode", -1) == 0)) {
+            json_object_set_new (c, "due", json_true ());
+            json_object_set_new (c, "dueAt", json_integer (0));
+            return;
+        }
+    }
+    json_array_foreach (cr_obj_get (run->pod, "spec.containers"), i, spec_c) {
+        json_t *c = json_object_get (run->containers, cr_str_or (cr_obj_str (spec_c, "name"), ""));
+        if (c && !json_is_true (json_object_get (c, "running"))) {
+            json_object_set_new (c, "due", json_true ());
+            json_object_set_new (c, "dueAt", json_integer (0));
+            json_object_set_new (c, "status", json_pack ("{s:{s:s}}", "waiting", "reason", "ContainerCreating"));
+        }
+    }
+}
+
+//  The fieldPath of a container in events: spec.containers{name} or
+//  spec.initContainers{name}. Caller frees.
+static char *
+s_field_path (const json_t *c, const char *name)
+{
+    return zsys_sprintf ("spec.%s{%s}", json_is_true (json_object_get (c, "init")) ? "initContainers" : "containers",
+                         name);
+}
+
 //  A container exited: restart it after its back-off, or leave it
-//  terminated, as the restartPolicy says.
+//  terminated, as the restartPolicy says. An init container that
+//  completed lets the next one start; one that failed is restarted
+//  unless the policy is Never (the pod then fails).
 static void
 s_container_exited (s_agent_t *self, s_podrun_t *run, const char *name, json_t *c, const json_t *state)
 {
@@ -1352,6 +1701,14 @@ s_container_exited (s_agent_t *self, s_podrun_t *run, const char *name, json_t *
     s_fix_times (term);
     long long code = cr_obj_int (state, "exitCode", 0);
     run->dirty = true;
+    bool init = json_is_true (json_object_get (c, "init"));
+    if (init && code == 0) {
+        json_object_set_new (c, "status", json_pack ("{s:o}", "terminated", term));
+        json_object_set_new (c, "running", json_false ());
+        if (!run->terminating)
+            s_init_advance (run);
+        return;
+    }
     if (!run->terminating && s_should_restart (run->pod, code)) {
         json_int_t backoff = cr_obj_int (c, "backoff", 0);
         json_object_set_new (c, "lastState", json_pack ("{s:o}", "terminated", term));
@@ -1369,7 +1726,7 @@ s_container_exited (s_agent_t *self, s_podrun_t *run, const char *name, json_t *
                                                      "message", message));
         free (message);
         if (backoff > 0) {
-            char *field_path = zsys_sprintf ("spec.containers{%s}", name);
+            char *field_path = s_field_path (c, name);
             json_t *involved = json_pack ("{s:s, s:s, s:O, s:O, s:O, s:s}", "apiVersion", "v1", "kind", "Pod",
                                           "name", cr_obj_get (run->pod, "metadata.name"),
                                           "namespace", cr_obj_get (run->pod, "metadata.namespace"),
@@ -1387,14 +1744,55 @@ s_container_exited (s_agent_t *self, s_podrun_t *run, const char *name, json_t *
     json_object_set_new (c, "running", json_false ());
 }
 
+//  The status entry of one container of a run (containerStatuses or
+//  initContainerStatuses). Caller owns.
+static json_t *
+s_container_status (s_podrun_t *run, const json_t *spec_c, const json_t *c)
+{
+    const char *name = cr_obj_str (spec_c, "name");
+    bool is_running = json_is_true (json_object_get (c, "running"));
+    json_t *state = json_object_get (c, "status");
+    bool init = json_is_true (json_object_get (c, "init"));
+    //  A completed init container counts as ready, as in Kubernetes.
+    bool ready = is_running || (init && cr_obj_get (state, "terminated")
+                                && cr_obj_int (state, "terminated.exitCode", -1) == 0);
+    char *id = s_container_id (run->uid, name);
+    char *cid = zsys_sprintf ("runc://%s", id);
+    const char *image = cr_str_or (cr_obj_str (c, "image"), cr_str_or (cr_obj_str (spec_c, "image"), ""));
+    json_t *st = json_pack ("{s:s, s:O, s:b, s:I, s:s, s:s, s:b}", "name", name, "state", state,
+                            "ready", ready,
+                            "restartCount", (json_int_t) cr_obj_int (c, "restartCount", 0),
+                            "image", image, "imageID", cr_str_or (cr_obj_str (c, "imageID"), ""),
+                            "started", is_running);
+    json_t *last = json_object_get (c, "lastState");
+    json_object_set_new (st, "lastState", last ? json_incref (last) : json_object ());
+    if (is_running || json_object_get (state, "terminated"))
+        json_object_set_new (st, "containerID", json_string (cid));
+    free (cid);
+    free (id);
+    return st;
+}
+
 //  The pod status from the run. Caller owns.
 static json_t *
 s_podrun_status (s_agent_t *self, s_podrun_t *run)
 {
     json_t *statuses = json_array ();
+    json_t *init_statuses = json_array ();
     size_t total = 0, running = 0, terminated = 0, failed = 0, started_once = 0;
+    bool init_failed = false;
     size_t i;
     json_t *spec_c;
+    json_array_foreach (cr_obj_get (run->pod, "spec.initContainers"), i, spec_c) {
+        const char *name = cr_obj_str (spec_c, "name");
+        json_t *c = name ? json_object_get (run->containers, name) : NULL;
+        if (!c)
+            continue;
+        json_array_append_new (init_statuses, s_container_status (run, spec_c, c));
+        if (cr_obj_get (c, "status.terminated") && cr_obj_int (c, "status.terminated.exitCode", 0) != 0)
+            init_failed = true;     //  Only stays terminated when it is not restarted
+    }
+    bool initialized = s_initialized (run);
     json_array_foreach (cr_obj_get (run->pod, "spec.containers"), i, spec_c) {
         const char *name = cr_obj_str (spec_c, "name");
         json_t *c = name ? json_object_get (run->containers, name) : NULL;
@@ -1412,22 +1810,15 @@ s_podrun_status (s_agent_t *self, s_podrun_t *run)
         }
         if (is_running || json_object_get (c, "lastState") || json_object_get (state, "terminated"))
             started_once++;
-        char *id = s_container_id (run->uid, name);
-        char *cid = zsys_sprintf ("runc://%s", id);
-        const char *image = cr_str_or (cr_obj_str (c, "image"), cr_str_or (cr_obj_str (spec_c, "image"), ""));
-        json_t *st = json_pack ("{s:s, s:O, s:b, s:I, s:s, s:s, s:b}", "name", name, "state", state,
-                                "ready", is_running, "restartCount", (json_int_t) cr_obj_int (c, "restartCount", 0),
-                                "image", image, "imageID", cr_str_or (cr_obj_str (c, "imageID"), ""),
-                                "started", is_running);
-        json_t *last = json_object_get (c, "lastState");
-        json_object_set_new (st, "lastState", last ? json_incref (last) : json_object ());
-        if (is_running || json_object_get (state, "terminated"))
-            json_object_set_new (st, "containerID", json_string (cid));
-        json_array_append_new (statuses, st);
-        free (cid);
-        free (id);
+        json_array_append_new (statuses, s_container_status (run, spec_c, c));
     }
     const char *phase = "Pending";
+    if (init_failed)
+        phase = "Failed";
+    else
+    if (!initialized)
+        phase = "Pending";
+    else
     if (total > 0 && terminated == total)
         phase = failed ? "Failed" : "Succeeded";
     else
@@ -1440,7 +1831,7 @@ s_podrun_status (s_agent_t *self, s_podrun_t *run)
     json_t *conditions = json_array ();
     const char *types [] = { "Initialized", "Ready", "ContainersReady", "PodScheduled", NULL };
     for (int k = 0; types [k]; k++) {
-        bool value = streq (types [k], "Initialized") || streq (types [k], "PodScheduled") || ready;
+        bool value = streq (types [k], "Initialized") ? initialized : streq (types [k], "PodScheduled") || ready;
         const char *text = value ? "True" : "False";
         const char *since = now;
         size_t m;
@@ -1454,7 +1845,8 @@ s_podrun_status (s_agent_t *self, s_podrun_t *run)
                                   "lastTransitionTime", since);
         if (!value) {
             json_object_set_new (cond, "reason", json_string (
-                streq (phase, "Succeeded") || streq (phase, "Failed") ? "PodCompleted" : "ContainersNotReady"));
+                streq (phase, "Succeeded") || streq (phase, "Failed") ? "PodCompleted"
+                : !initialized ? "ContainersNotInitialized" : "ContainersNotReady"));
         }
         json_array_append_new (conditions, cond);
     }
@@ -1463,6 +1855,9 @@ s_podrun_status (s_agent_t *self, s_podrun_t *run)
                                 "startTime", run->start_time, "qosClass",
                                 cr_str_or (cr_obj_str (run->pod, "status.qosClass"), "BestEffort"));
     json_object_set_new (status, "hostIPs", json_pack ("[{s:s}]", "ip", self->cfg->node_ip));
+    if (json_array_size (init_statuses))
+        json_object_set (status, "initContainerStatuses", init_statuses);
+    json_decref (init_statuses);
     if (run->ip) {
         json_object_set_new (status, "podIP", json_string (run->ip));
         json_object_set_new (status, "podIPs", json_pack ("[{s:s}]", "ip", run->ip));
@@ -1525,7 +1920,7 @@ s_podrun_stop (s_agent_t *self, s_podrun_t *run)
         json_object_foreach (run->containers, key, c) {
             if (!json_is_true (json_object_get (c, "running")))
                 continue;
-            char *field_path = zsys_sprintf ("spec.containers{%s}", key);
+            char *field_path = s_field_path (c, key);
             json_object_set_new (involved, "fieldPath", json_string (field_path));
             char *text = zsys_sprintf ("Stopping container %s", key);
             s_event (self, involved, "Normal", "Killing", text);

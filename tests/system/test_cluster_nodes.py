@@ -263,3 +263,88 @@ def test_killed_agent_node_not_ready_then_pods_evicted(cl, admin):
     cl.corral("up", timeout=120)
     wait_for(lambda: ready_status() == "True", 30, 0.2)
     wait_for(lambda: get_pod(admin, "doomed") is None, 30, 0.2)
+
+
+def test_init_containers_run_in_order_before_the_app(cl, admin):
+    body = pod_body("inits", "exec httpd -f -p 80 -h /www")
+    body["spec"]["volumes"] = [{"name": "www", "emptyDir": {}}]
+    body["spec"]["containers"][0]["volumeMounts"] = [{"name": "www", "mountPath": "/www"}]
+    body["spec"]["initContainers"] = [
+        {"name": "first", "image": "busybox:1.35", "command": ["sh", "-c", "echo one > /www/index.html"],
+         "volumeMounts": [{"name": "www", "mountPath": "/www"}]},
+        {"name": "second", "image": "busybox:1.35",
+         "command": ["sh", "-c", "test -f /www/index.html && echo two >> /www/index.html"],
+         "volumeMounts": [{"name": "www", "mountPath": "/www"}]}]
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    p = wait_for(lambda: running(admin, "inits"), 60, 0.2)
+    assert http_get(p["status"]["podIP"]) == "one\ntwo\n"
+    inits = p["status"]["initContainerStatuses"]
+    assert [s["name"] for s in inits] == ["first", "second"]
+    for s in inits:
+        assert s["state"]["terminated"]["exitCode"] == 0 and s["state"]["terminated"]["reason"] == "Completed"
+        assert s["ready"] is True and s["restartCount"] == 0
+    conds = {c["type"]: c["status"] for c in p["status"]["conditions"]}
+    assert conds["Initialized"] == "True" and conds["Ready"] == "True"
+    assert ctl(cl, "get", "pod", "inits").split("\n")[1].split()[2] == "Running"
+
+    # A failing init container with restartPolicy Never fails the pod;
+    # the app container never starts.
+    body = pod_body("bad-init", "exec sleep 300")
+    body["spec"]["restartPolicy"] = "Never"
+    body["spec"]["initContainers"] = [{"name": "check", "image": "busybox:1.35", "command": ["sh", "-c", "exit 3"]}]
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    p = wait_for(lambda: (get_pod(admin, "bad-init") or {}).get("status", {}).get("phase") == "Failed"
+                 and get_pod(admin, "bad-init"), 60, 0.2)
+    assert p["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
+    assert "running" not in p["status"]["containerStatuses"][0]["state"]
+    assert [c for c in p["status"]["conditions"] if c["type"] == "Initialized"][0]["status"] == "False"
+    assert ctl(cl, "get", "pod", "bad-init").split("\n")[1].split()[2] == "Init:Error"
+    delete_pods(admin, ["inits", "bad-init"])
+
+
+def test_configmap_and_secret_volumes_and_env(cl, admin):
+    import base64
+    ok(admin.call("create", "configmaps", "default", body={
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config"},
+        "data": {"index.html": "from a configmap\n", "mode": "fast"}}), 201)
+    ok(admin.call("create", "secrets", "default", body={
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-secret"},
+        "data": {"password": base64.b64encode(b"s3cret").decode()}}), 201)
+    body = pod_body("configured", "exec httpd -f -p 80 -h /www")
+    body["spec"]["volumes"] = [{"name": "www", "configMap": {"name": "web-config", "items": [
+                                   {"key": "index.html", "path": "index.html"}]}},
+                               {"name": "creds", "secret": {"secretName": "web-secret", "defaultMode": 0o400}}]
+    c = body["spec"]["containers"][0]
+    c["volumeMounts"] = [{"name": "www", "mountPath": "/www"}, {"name": "creds", "mountPath": "/etc/creds"}]
+    c["env"] = [{"name": "MODE", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "mode"}}},
+                {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "web-secret", "key": "password"}}},
+                {"name": "MISSING", "valueFrom": {"configMapKeyRef": {"name": "nope", "key": "x", "optional": True}}}]
+    c["envFrom"] = [{"configMapRef": {"name": "web-config"}, "prefix": "CFG_"}]
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    p = wait_for(lambda: running(admin, "configured"), 60, 0.2)
+    assert http_get(p["status"]["podIP"]) == "from a configmap\n"
+    r = runc_exec(cl, p, "sh", "-c", "echo $MODE $PASSWORD $CFG_mode; cat /etc/creds/password; "
+                                     "stat -c %a /etc/creds/password; ls /www; touch /www/x 2>&1; "
+                                     "echo ${MISSING-unset}")
+    lines = r.stdout.split("\n")
+    assert lines[0] == "fast s3cret fast", r.stdout
+    assert lines[1] == "s3cret400" or (lines[1] == "s3cret" and lines[2] == "400"), r.stdout
+    assert "index.html" in r.stdout and "mode" not in r.stdout.split("index.html")[1].split("\n")[0]
+    assert "Read-only file system" in r.stdout and r.stdout.strip().endswith("unset"), r.stdout
+
+    # A ConfigMap that does not exist: ContainerCreating with FailedMount,
+    # and the pod starts once it is created.
+    body = pod_body("waits-for-config", "exec httpd -f -p 80 -h /www")
+    body["spec"]["volumes"] = [{"name": "www", "configMap": {"name": "later"}}]
+    body["spec"]["containers"][0]["volumeMounts"] = [{"name": "www", "mountPath": "/www"}]
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    ev = wait_for(lambda: events(admin, "waits-for-config", "FailedMount"), 30, 0.2)
+    assert ev[0]["message"] == 'MountVolume.SetUp failed for volume "www" : configmap "later" not found'
+    assert ev[0]["type"] == "Warning"
+    p = get_pod(admin, "waits-for-config")
+    assert p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    ok(admin.call("create", "configmaps", "default", body={
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "later"}, "data": {"index.html": "late\n"}}), 201)
+    p = wait_for(lambda: running(admin, "waits-for-config"), 40, 0.2)
+    assert http_get(p["status"]["podIP"]) == "late\n"
+    delete_pods(admin, ["configured", "waits-for-config"])
