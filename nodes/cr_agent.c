@@ -2564,6 +2564,8 @@ s_heartbeat (s_agent_t *self)
         return;
     if (self->watch)
         s_pods_retry (self);
+    //  Pod workers come and go: give back what they freed.
+    malloc_trim (0);
 }
 
 //  --------------------------------------------------------------------------
@@ -2664,6 +2666,9 @@ cr_agent_actor (zsock_t *pipe, void *args)
 {
     const cr_agent_config_t *cfg = (const cr_agent_config_t *) args;
     assert (cfg && cfg->config && cfg->node_name && cfg->node_ip && cfg->root && cfg->heartbeat_ms > 0);
+    //  Every pod worker is a thread: without a cap, glibc gives each its
+    //  own malloc arena and the agent's RSS grows with the pods started.
+    mallopt (M_ARENA_MAX, 2);
     s_agent_t *self = s_agent_new (pipe, cfg);
     zsock_signal (pipe, 0);
     if (!self)
