@@ -99,6 +99,7 @@ struct _s_request_t {
     char *queued_key;               //  Key whose queue it waited in
     bool released;                  //  Head of its key's queue, let through
     struct _s_list_t *list;         //  List in progress (op list)
+    bool scale;                     //  Answer with the owner's autoscaling/v1 Scale
 };
 
 //  Writes to one key, serialized: while one is in flight (until the cache
@@ -559,6 +560,59 @@ s_key_release (s_self_t *self, s_request_t *r)
     free (key);
 }
 
+//  The autoscaling/v1 Scale of an object with the scale subresource
+//  (borrowed; caller owns the result): metadata from the object,
+//  spec.replicas (omitted when 0, as Go's omitempty), status.replicas
+//  and the selector in its string form.
+static json_t *
+s_scale_of (const cr_resource_t *res, const json_t *obj)
+{
+    json_t *meta = json_object ();
+    static const char *fields [] = { "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL };
+    for (int i = 0; fields [i]; i++) {
+        json_t *v = json_object_get (json_object_get (obj, "metadata"), fields [i]);
+        if (json_is_string (v))
+            json_object_set (meta, fields [i], v);
+    }
+    json_t *spec = json_object ();
+    long long replicas = cr_obj_int (obj, "spec.replicas", 1);
+    if (replicas)
+        json_object_set_new (spec, "replicas", json_integer (replicas));
+    json_t *status = json_pack ("{s:I}", "replicas", (json_int_t) cr_obj_int (obj, "status.replicas", 0));
+    json_t *raw = cr_obj_get (obj, "spec.selector");
+    json_t *doc = NULL;
+    if (streq (res->plural, "replicationcontrollers")) {
+        if (json_object_size (raw))
+            doc = json_pack ("{s:O}", "matchLabels", raw);
+    }
+    else
+    if (json_is_object (raw))
+        doc = json_incref (raw);
+    char err [128];
+    cr_selector_t *sel = doc ? cr_selector_from_json (doc, err, sizeof (err)) : NULL;
+    char *text = sel ? cr_selector_string (sel) : NULL;
+    if (text && *text)
+        json_object_set_new (status, "selector", json_string (text));
+    free (text);
+    cr_selector_destroy (&sel);
+    json_decref (doc);
+    return json_pack ("{s:s, s:s, s:o, s:o, s:o}", "apiVersion", "autoscaling/v1", "kind", "Scale",
+                      "metadata", meta, "spec", spec, "status", status);
+}
+
+//  Replies with an object, or with its Scale for a scale request.
+static void
+s_reply_object (s_self_t *self, s_request_t *r, int code, json_t *obj)
+{
+    if (r->scale && obj) {
+        json_t *scale = s_scale_of (r->res, obj);
+        s_reply (self, r, code, "object", scale);
+        json_decref (scale);
+    }
+    else
+        s_reply (self, r, code, "object", obj);
+}
+
 static void
 s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int64_t expect_rv,
           json_t *stored)
@@ -576,7 +630,7 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
     }
     if (json_is_true (json_object_get (r->req, "dryRun"))) {
         free (value);
-        s_reply (self, r, r->ok_code, "object", r->obj);
+        s_reply_object (self, r, r->ok_code, r->obj);
         s_request_destroy (self, &r);
         return;
     }
@@ -595,6 +649,17 @@ s_complete (s_self_t *self, s_request_t *r)
 {
     //  The cache holds exactly what was written, already encoded.
     cr_entry_t *e = r->key && r->identity ? cr_store_get (self->store, r->key) : NULL;
+    if (r->scale && r->identity) {
+        json_t *obj = e && e->rv == r->commit_rv ? cr_entry_object (e) : json_incref (r->obj);
+        if (obj && !(e && e->rv == r->commit_rv)) {
+            char rv [32];
+            snprintf (rv, sizeof (rv), "%" PRId64, r->commit_rv);
+            cr_obj_set_str (obj, "metadata.resourceVersion", rv);
+        }
+        s_reply_object (self, r, r->ok_code, obj);
+        json_decref (obj);
+        return s_request_destroy (self, &r);
+    }
     if (e && e->rv == r->commit_rv && e->bytes) {
         msgpack_sbuffer sbuf;
         msgpack_sbuffer_init (&sbuf);
@@ -1009,9 +1074,21 @@ s_check_namespace (s_self_t *self, s_request_t *r, const char *ns, bool creating
     }
     if (creating) {
         if (e->deleting) {
-            s_failf (self, r, CR_E_FORBIDDEN, "%s \"%s\" is forbidden: unable to create new content in "
-                     "namespace %s because it is being terminated", cr_resource_qualified (r->res),
-                     cr_str_or (s_req_str (r, "name"), ""), ns);
+            //  As the NamespaceLifecycle admission plugin, with the cause
+            //  controllers look for (NamespaceTerminating).
+            const char *given = s_req_str (r, "name");
+            char *m = zsys_sprintf ("%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                                    "because it is being terminated", cr_resource_qualified (r->res),
+                                    given ? given : "", ns);
+            json_t *status = cr_status_new (CR_E_FORBIDDEN, m);
+            free (m);
+            cr_status_set_details (status, given, r->res->group, r->res->plural);
+            m = zsys_sprintf ("namespace %s is being terminated", ns);
+            json_object_set_new (json_object_get (status, "details"), "causes",
+                                 json_pack ("[{s:s, s:s, s:s}]", "reason", "NamespaceTerminating", "message", m,
+                                            "field", "metadata.namespace"));
+            free (m);
+            s_fail (self, r, status);
             return -1;
         }
     }
@@ -1457,8 +1534,12 @@ s_write_update (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *old, js
         return;
     }
     cr_obj_del (obj, "metadata.resourceVersion");
+    //  The last finalizer removed from an object being deleted deletes it,
+    //  unless it is a pod still in its graceful deletion (its node agent
+    //  completes that one with gracePeriodSeconds 0).
     if (cr_obj_get (obj, "metadata.deletionTimestamp")
-    &&  json_array_size (cr_obj_get (obj, "metadata.finalizers")) == 0) {
+    &&  json_array_size (cr_obj_get (obj, "metadata.finalizers")) == 0
+    &&  cr_obj_int (obj, "metadata.deletionGracePeriodSeconds", 0) == 0) {
         r->ok_code = 200;
         s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
         return;
@@ -1483,6 +1564,29 @@ s_finish_update (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *old, j
                                 cr_resource_qualified (r->res), name);
         s_fail (self, r, s_status_named (CR_E_CONFLICT, r->res, name, m));
         free (m);
+        return s_request_destroy (self, &r);
+    }
+    //  A uid in the body is a precondition: the object must still be
+    //  the one the client read (a patch's uid makes the patched object
+    //  differ from the stored one: the uid is immutable).
+    const char *body_uid = cr_obj_str (obj, "metadata.uid");
+    const char *cur_uid = cr_obj_str (old, "metadata.uid");
+    if (body_uid && *body_uid && cur_uid && !streq (body_uid, cur_uid)) {
+        if (streq (cr_str_or (s_req_str (r, "op"), ""), "patch")) {
+            json_t *causes = json_pack ("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "field", "metadata.uid",
+                                        "message", "");
+            char *m = zsys_sprintf ("Invalid value: \"%s\": field is immutable", body_uid);
+            json_object_set_new (json_array_get (causes, 0), "message", json_string (m));
+            free (m);
+            s_fail (self, r, cr_validate_status (r->res, name, causes));
+        }
+        else {
+            char *m = zsys_sprintf ("Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID in "
+                                    "precondition: %s, UID in object meta: %s", cr_resource_qualified (r->res),
+                                    name, body_uid, cur_uid);
+            s_fail (self, r, s_status_named (CR_E_CONFLICT, r->res, name, m));
+            free (m);
+        }
         return s_request_destroy (self, &r);
     }
     if (s_check_kind (self, r, obj) != 0)
@@ -1709,54 +1813,96 @@ s_op_delete (s_self_t *self, s_request_t *r)
         return s_request_destroy (self, &r);
     }
     r->retryable = !json_is_string (pre_rv);
+    const char *given = s_req_str (r, "propagationPolicy");
+    if (given && !streq (given, "Foreground") && !streq (given, "Background") && !streq (given, "Orphan")) {
+        char *m = zsys_sprintf ("Unsupported value: \"%s\": supported values: \"Foreground\", \"Background\", "
+                                "\"Orphan\"", given);
+        json_t *status = cr_status_newf (CR_E_INVALID, "DeleteOptions.meta.k8s.io \"\" is invalid: "
+                                         "propagationPolicy: %s", m);
+        cr_status_set_details (status, NULL, "meta.k8s.io", "DeleteOptions");
+        json_object_set_new (json_object_get (status, "details"), "causes",
+                             json_pack ("[{s:s, s:s, s:s}]", "reason", "FieldValueNotSupported", "message", m,
+                                        "field", "propagationPolicy"));
+        free (m);
+        s_fail (self, r, status);
+        return s_request_destroy (self, &r);
+    }
     if (streq (r->res->plural, "namespaces")) {
         s_delete_namespace (self, r, cur, obj);
         return;
     }
-    const char *policy = cr_str_or (s_req_str (r, "propagationPolicy"), "Background");
-    json_t *finalizers = cr_obj_get (obj, "metadata.finalizers");
     json_t *grace = json_object_get (r->req, "gracePeriodSeconds");
-    bool graceful = streq (r->res->plural, "pods") && cur->node
-                 && !(json_is_integer (grace) && json_integer_value (grace) == 0);
-    bool foreground = streq (policy, "Foreground"), orphan = streq (policy, "Orphan");
+    bool force = json_is_integer (grace) && json_integer_value (grace) == 0;
+    bool is_pod = streq (r->res->plural, "pods");
+    bool graceful = is_pod && cur->node && !force;
     bool already = cr_obj_get (obj, "metadata.deletionTimestamp") != NULL;
-    if (json_array_size (finalizers) || foreground || orphan || graceful) {
-        //  Mark it; finalizers, the garbage collector or the node agent
-        //  complete the deletion.
-        if (!json_is_array (finalizers)) {
-            finalizers = json_array ();
-            cr_obj_set (obj, "metadata.finalizers", finalizers);
-        }
-        const char *extra = foreground ? "foregroundDeletion" : orphan ? "orphan" : NULL;
-        if (extra && !already)
-            json_array_append_new (finalizers, json_string (extra));
-        if (!already) {
-            char now [32];
-            cr_obj_set_str (obj, "metadata.deletionTimestamp", cr_time_format (time (NULL), now, sizeof (now)));
-            long long g = json_is_integer (grace) ? json_integer_value (grace)
-                        : cr_obj_int (obj, "spec.terminationGracePeriodSeconds", 30);
-            cr_obj_set (obj, "metadata.deletionGracePeriodSeconds", json_integer (graceful ? g : 0));
-        }
-        else
-        if (!(json_is_integer (grace) && json_integer_value (grace) == 0)) {
-            //  Already being deleted: nothing more to do.
-            r->commit_rv = cur->rv;
-            return s_complete (self, r);
-        }
-        if (json_array_size (finalizers) == 0 && !(graceful && !already)) {
-            s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
-            return;
-        }
-        if (graceful && already) {
-            //  gracePeriodSeconds 0 on a pod being deleted: remove it now.
-            s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
-            return;
-        }
-        cr_obj_del (obj, "metadata.resourceVersion");
-        s_commit (self, r, cur->key, CR_WRITE_PUT, cur->rv, obj);
-        return;
+    //  A pod still within its grace period keeps its finalizers as they
+    //  are (Kubernetes: pendingGraceful).
+    bool pending_graceful = already && is_pod && cr_obj_int (obj, "metadata.deletionGracePeriodSeconds", 0) > 0;
+    //  The garbage collector's finalizers follow an explicit policy
+    //  (deletionFinalizersForGarbageCollection): the other one goes.
+    json_t *finalizers = cr_obj_get (obj, "metadata.finalizers");
+    json_t *wanted = json_array ();
+    size_t i;
+    json_t *f;
+    json_array_foreach (finalizers, i, f) {
+        const char *name = json_string_value (f);
+        if (given && name && (streq (name, "orphan") || streq (name, "foregroundDeletion")))
+            continue;
+        json_array_append (wanted, f);
     }
-    s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
+    if (given && !streq (given, "Background"))
+        json_array_append_new (wanted, json_string (streq (given, "Orphan") ? "orphan" : "foregroundDeletion"));
+    //  Compared as sets, as Kubernetes does.
+    bool finalizers_change = false;
+    if (given && !pending_graceful) {
+        finalizers_change = json_array_size (wanted) != json_array_size (finalizers);
+        json_array_foreach (wanted, i, f) {
+            bool found = false;
+            size_t j;
+            json_t *g;
+            json_array_foreach (finalizers, j, g)
+                found |= json_equal (f, g);
+            finalizers_change |= !found;
+        }
+    }
+    if (finalizers_change)
+        cr_obj_set (obj, "metadata.finalizers", json_incref (wanted));
+    size_t left = json_array_size (cr_obj_get (obj, "metadata.finalizers"));
+    json_decref (wanted);
+    if (already) {
+        if (force && is_pod) {
+            //  gracePeriodSeconds 0 on a pod being deleted: its grace is
+            //  over; it goes now unless finalizers hold it.
+            if (left == 0)
+                return s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
+            if (cr_obj_int (obj, "metadata.deletionGracePeriodSeconds", 0) > 0) {
+                cr_obj_set (obj, "metadata.deletionGracePeriodSeconds", json_integer (0));
+                cr_obj_del (obj, "metadata.resourceVersion");
+                return s_commit (self, r, cur->key, CR_WRITE_PUT, cur->rv, obj);
+            }
+        }
+        if (finalizers_change) {
+            if (left == 0 && cr_obj_int (obj, "metadata.deletionGracePeriodSeconds", 0) == 0)
+                return s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
+            cr_obj_del (obj, "metadata.resourceVersion");
+            return s_commit (self, r, cur->key, CR_WRITE_PUT, cur->rv, obj);
+        }
+        //  Already being deleted: nothing more to do.
+        r->commit_rv = cur->rv;
+        return s_complete (self, r);
+    }
+    if (left == 0 && !graceful)
+        return s_commit (self, r, cur->key, CR_WRITE_DELETE, cur->rv, NULL);
+    //  Mark it; finalizers (the garbage collector's among them) or the
+    //  node agent complete the deletion.
+    char now [32];
+    cr_obj_set_str (obj, "metadata.deletionTimestamp", cr_time_format (time (NULL), now, sizeof (now)));
+    long long g = json_is_integer (grace) ? json_integer_value (grace)
+                : cr_obj_int (obj, "spec.terminationGracePeriodSeconds", 30);
+    cr_obj_set (obj, "metadata.deletionGracePeriodSeconds", json_integer (graceful ? g : 0));
+    cr_obj_del (obj, "metadata.resourceVersion");
+    s_commit (self, r, cur->key, CR_WRITE_PUT, cur->rv, obj);
 }
 
 //  Deleting a namespace marks it Terminating and answers at once, as
@@ -1861,6 +2007,163 @@ s_op_watch_from (s_self_t *self, s_request_t *r)
     s_send_buffer (self, r->identity, &sbuf);
     msgpack_sbuffer_destroy (&sbuf);
     s_request_destroy (self, &r);
+}
+
+//  --------------------------------------------------------------------------
+//  The scale subresource (autoscaling/v1 Scale) of replicationcontrollers,
+//  replicasets and deployments: get reads spec.replicas, status.replicas
+//  and the selector; update and patch change spec.replicas of the owner
+//  (a resourceVersion in the Scale is a precondition: 409 when stale).
+
+//  The 422 of a Scale whose spec.replicas is negative.
+static json_t *
+s_scale_invalid (const char *name, long long replicas)
+{
+    char *m = zsys_sprintf ("Invalid value: %lld: must be greater than or equal to 0", replicas);
+    json_t *status = cr_status_newf (CR_E_INVALID, "Scale.autoscaling \"%s\" is invalid: spec.replicas: %s",
+                                     name, m);
+    cr_status_set_details (status, name, "autoscaling", "Scale");
+    json_object_set_new (json_object_get (status, "details"), "causes",
+                         json_pack ("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message", m,
+                                    "field", "spec.replicas"));
+    free (m);
+    return status;
+}
+
+//  Applies a desired Scale (borrowed) to the owner cur/old: checks it,
+//  then writes spec.replicas through the common update path.
+static void
+s_scale_write (s_self_t *self, s_request_t *r, cr_entry_t *cur, json_t *old, const json_t *scale)
+{
+    const char *kind = cr_obj_str (scale, "kind");
+    const char *api = cr_obj_str (scale, "apiVersion");
+    if (kind && !streq (kind, "Scale")) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "the kind in the body (%s) does not match the resource %s/scale "
+                 "(kind Scale)", kind, cr_resource_qualified (r->res));
+        return s_request_destroy (self, &r);
+    }
+    if (api && !streq (api, "autoscaling/v1")) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "the API version in the data (%s) does not match the expected API "
+                 "version (autoscaling/v1)", api);
+        return s_request_destroy (self, &r);
+    }
+    const char *name = cr_obj_str (scale, "metadata.name");
+    if (name && *name && !streq (name, cur->name)) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "the name of the object (%s) does not match the name on the URL (%s)",
+                 name, cur->name);
+        return s_request_destroy (self, &r);
+    }
+    const char *ns = cr_obj_str (scale, "metadata.namespace");
+    if (ns && *ns && !streq (ns, cur->ns)) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "the namespace of the provided object does not match the namespace "
+                 "sent on the request");
+        return s_request_destroy (self, &r);
+    }
+    json_t *replicas = cr_obj_get (scale, "spec.replicas");
+    json_int_t n = 0;               //  Absent: zero, as Go decodes it
+    if (replicas && !json_is_null (replicas)) {
+        if (!json_is_integer (replicas) || json_integer_value (replicas) > INT32_MAX
+        ||  json_integer_value (replicas) < INT32_MIN) {
+            const char *type = json_is_integer (replicas) ? "number" : json_is_real (replicas) ? "number"
+                             : json_is_string (replicas) ? "string" : json_is_boolean (replicas) ? "bool"
+                             : json_is_array (replicas) ? "array" : "object";
+            s_failf (self, r, CR_E_BAD_REQUEST, "Scale in version \"v1\" cannot be handled as a Scale: json: cannot "
+                     "unmarshal %s into Go struct field ScaleSpec.spec.replicas of type int32", type);
+            return s_request_destroy (self, &r);
+        }
+        n = json_integer_value (replicas);
+    }
+    if (n < 0) {
+        s_fail (self, r, s_scale_invalid (cur->name, (long long) n));
+        return s_request_destroy (self, &r);
+    }
+    json_t *obj = json_deep_copy (old);
+    cr_obj_set (obj, "spec.replicas", json_integer (n));
+    const char *rv = cr_obj_str (scale, "metadata.resourceVersion");
+    if (rv && *rv)
+        cr_obj_set_str (obj, "metadata.resourceVersion", rv);
+    else
+        cr_obj_del (obj, "metadata.resourceVersion");
+    s_finish_update (self, r, cur, old, obj, false);
+}
+
+static void
+s_op_scale (s_self_t *self, s_request_t *r, const char *op)
+{
+    if (!r->res->has_scale) {
+        s_failf (self, r, CR_E_NOT_FOUND, "the server could not find the requested resource (%s %s/scale)",
+                 op, r->res->plural);
+        return s_request_destroy (self, &r);
+    }
+    if (!streq (op, "get") && !streq (op, "update") && !streq (op, "patch")) {
+        s_failf (self, r, CR_E_METHOD_NOT_ALLOWED, "the server does not allow this method on the requested "
+                 "resource (%s %s/scale)", op, r->res->plural);
+        return s_request_destroy (self, &r);
+    }
+    r->scale = true;
+    cr_entry_t *cur = s_lookup (self, r, s_req_str (r, "name"));
+    if (!cur)
+        return s_request_destroy (self, &r);
+    json_t *old = cr_entry_object (cur);
+    if (streq (op, "get")) {
+        s_reply_object (self, r, 200, old);
+        json_decref (old);
+        return s_request_destroy (self, &r);
+    }
+    json_t *body = json_object_get (r->req, "body");
+    if (streq (op, "update")) {
+        if (!json_is_object (body))
+            s_failf (self, r, CR_E_BAD_REQUEST, "update needs a Scale in \"body\"");
+        else {
+            const char *rv = cr_obj_str (body, "metadata.resourceVersion");
+            r->retryable = !rv || !*rv;
+            s_scale_write (self, r, cur, old, body);
+            json_decref (old);
+            return;
+        }
+        json_decref (old);
+        return s_request_destroy (self, &r);
+    }
+    //  patch: applied to the current Scale.
+    json_t *scale = s_scale_of (r->res, old);
+    const char *type = cr_str_or (s_req_str (r, "patchType"), "merge");
+    char err [256] = "";
+    json_t *patched = NULL;
+    if (streq (type, "json")) {
+        if (!json_is_array (body))
+            snprintf (err, sizeof (err), "a JSON patch must be an array of operations");
+        else
+            patched = cr_patch_json (scale, body, err, sizeof (err));
+    }
+    else
+    if (!json_is_object (body))
+        snprintf (err, sizeof (err), "a %s patch must be an object", type);
+    else
+    if (streq (type, "merge") || streq (type, "strategic"))
+        patched = cr_patch_merge (scale, body);     //  Scale has no strategic lists
+    else {
+        s_failf (self, r, CR_E_UNSUPPORTED_MEDIA, "the patch type %s is not supported: use json, merge or strategic", type);
+        json_decref (scale);
+        json_decref (old);
+        return s_request_destroy (self, &r);
+    }
+    if (!json_is_object (patched)) {
+        s_failf (self, r, CR_E_BAD_REQUEST, "the patch could not be applied: %s", *err ? err : "result is not an object");
+        json_decref (patched);
+        json_decref (scale);
+        json_decref (old);
+        return s_request_destroy (self, &r);
+    }
+    //  The Scale carries the current resourceVersion: only a patch that
+    //  names another one makes it a precondition.
+    const char *rv = cr_obj_str (patched, "metadata.resourceVersion");
+    if (rv && streq (rv, cr_str_or (cr_obj_str (scale, "metadata.resourceVersion"), "")))
+        cr_obj_del (patched, "metadata.resourceVersion");
+    r->retryable = true;
+    s_scale_write (self, r, cur, old, patched);
+    json_decref (patched);
+    json_decref (scale);
+    json_decref (old);
 }
 
 static void
@@ -2017,9 +2320,19 @@ s_handle (s_self_t *self, s_request_t *r)
     s_dispatch (self, r);
 }
 
+static void s_op_scale (s_self_t *self, s_request_t *r, const char *op);
+
 static void
 s_handle_op (s_self_t *self, s_request_t *r, const char *op)
 {
+    const char *sub = s_req_str (r, "subresource");
+    if (sub && streq (sub, "scale") && !streq (op, "list") && !streq (op, "watch-from"))
+        return s_op_scale (self, r, op);
+    if (sub && !streq (sub, "status") && !streq (sub, "scale")) {
+        s_failf (self, r, CR_E_NOT_FOUND, "the server could not find the requested resource (%s %s/%s)",
+                 op, r->res->plural, sub);
+        return s_request_destroy (self, &r);
+    }
     if (streq (op, "get"))
         s_op_get (self, r);
     else
@@ -2105,11 +2418,9 @@ s_on_request (s_self_t *self)
             json_decref (r->req);
             r->req = req;
             //  The ZAP handler passed the client certificate's metadata.
-            const char *role = zframe_meta (body, "role");
-            if (role && streq (role, "node")) {
-                const char *name = zframe_meta (body, "name");
-                r->node = strdup (name && *name ? name : "?");
-            }
+            const char *role = cr_auth_role (body);
+            if (role && streq (role, "node"))
+                r->node = strdup (cr_str_or (cr_auth_name (body), "?"));
             json_t *v = json_object_get (req, "v");
             if (v && json_integer_value (v) != CR_PROTOCOL_VERSION) {
                 s_failf (self, r, CR_E_BAD_REQUEST, "unsupported protocol version %lld (this broker speaks %d)",

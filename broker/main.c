@@ -115,18 +115,13 @@ main (int argc, char **argv)
             fprintf (stderr, "corral-broker: cannot load certificate %s\n", cert_path);
             return 1;
         }
-        struct stat st;
-        if (stat (keys_dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
-            fprintf (stderr, "corral-broker: --authorized-keys %s is not a directory\n", keys_dir);
+        char err [512];
+        auth = cr_auth_new (keys_dir, config.verbose, err, sizeof (err));
+        if (!auth) {
+            fprintf (stderr, "corral-broker: --authorized-keys: %s\n", err);
+            zcert_destroy (&config.server_cert);
             return 1;
         }
-        auth = zactor_new (zauth, NULL);
-        if (config.verbose) {
-            zstr_send (auth, "VERBOSE");
-            zsock_wait (auth);
-        }
-        zstr_sendx (auth, "CURVE", keys_dir, NULL);
-        zsock_wait (auth);
     }
     zactor_t *broker = zactor_new (cr_broker_actor, &config);
     int rc = 0;

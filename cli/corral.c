@@ -684,6 +684,7 @@ s_start_nodes (const s_opts_t *o)
         cr_nodenet_plan (o->node_network, i - 1, NULL, &ip, NULL);
         char *conf = zsys_sprintf ("%s/nodes/%s.conf", o->data_dir, name);
         char *root = zsys_sprintf ("%s/nodes/%s", o->data_dir, name);
+        char *authorized = s_path (o, "authorized");
         json_array_append_new (json_object_get (layout, "nodes"),
                                json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", name, "netns", netns, "veth", veth,
                                           "ip", ip, "podPrefix", pod_prefix));
@@ -725,6 +726,10 @@ s_start_nodes (const s_opts_t *o)
                 argv [argc++] = "--heartbeat-interval";
                 argv [argc++] = (char *) o->heartbeat;
             }
+            //  The agent's own endpoint (logs, exec) admits the cluster's
+            //  admin keys, as the broker does.
+            argv [argc++] = "--authorized-keys";
+            argv [argc++] = authorized;
             argv [argc] = NULL;
             pid_t pid = s_spawn (o, name, argv);
             if (pid > 0)
@@ -742,6 +747,7 @@ s_start_nodes (const s_opts_t *o)
         free (ip);
         free (conf);
         free (root);
+        free (authorized);
     }
     char *path = s_path (o, "nodes.json");
     json_dump_file (layout, path, JSON_INDENT (2) | JSON_SORT_KEYS);

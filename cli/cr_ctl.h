@@ -158,4 +158,17 @@ void
 char *
     cr_ctl_reply_text (const json_t *reply, const char *action, const char *source, bool alone);
 
+//  cr_ctl_logs.c: logs and exec, streamed from the node agent's endpoint
+extern const cr_flag_t cr_ctl_logs_flags [];
+int
+    cr_ctl_run_logs (cr_ctl_t *ctl);
+extern const cr_flag_t cr_ctl_exec_flags [];
+int
+    cr_ctl_run_exec (cr_ctl_t *ctl);
+
+//  cr_ctl_rollout.c: rollout status|history|undo|pause|resume|restart
+extern const cr_flag_t cr_ctl_rollout_flags [];
+int
+    cr_ctl_run_rollout (cr_ctl_t *ctl);
+
 #endif

@@ -10,8 +10,9 @@
     gone, polling every 100 ms up to --timeout (60s): a pod on a node is
     only marked for deletion until its node agent has stopped it.
     label and annotate read the object, check --overwrite and send a
-    JSON merge patch of the changed keys, as kubectl does; scale sends a
-    merge patch of spec.replicas.
+    JSON merge patch of the changed keys, as kubectl does; scale patches
+    the scale subresource (or, with --current-replicas/--resource-version,
+    reads it, checks and updates it), as kubectl does.
     =========================================================================
 */
 #include "cli_classes.h"
@@ -790,30 +791,58 @@ cr_ctl_run_scale (cr_ctl_t *ctl)
             json_decref (fake);
             continue;
         }
-        if (current >= 0) {
-            json_t *obj = cr_ctl_get_or_fail (ctl, res, ns, name, NULL, NULL);
-            if (!obj)
-                continue;
-            long long have = cr_obj_int (obj, "spec.replicas", 1);
-            json_decref (obj);
-            if (have != current) {
-                cr_ctl_fail (ctl, "Expected replicas to be %lld, was %lld", current, have);
+        //  As kubectl: with preconditions, read the Scale, check them and
+        //  update it (its resourceVersion makes a race a 409); without,
+        //  a merge patch of the Scale.
+        const char *sns = res->namespaced ? ns : NULL;
+        json_t *req;
+        if (current >= 0 || (resource_version && *resource_version)) {
+            json_t *get = cr_request_new ("get", res->plural, sns, name);
+            json_object_set_new (get, "subresource", json_string ("scale"));
+            json_t *rep = cr_ctl_call (ctl, get);
+            json_decref (get);
+            if (cr_reply_code (rep) != 200) {
+                cr_ctl_fail_reply (ctl, rep, NULL, NULL);
+                json_decref (rep);
                 continue;
             }
+            json_t *scale = json_incref (json_object_get (rep, "object"));
+            json_decref (rep);
+            long long have = cr_obj_int (scale, "spec.replicas", 0);
+            const char *have_rv = cr_str_or (cr_obj_str (scale, "metadata.resourceVersion"), "");
+            if (current >= 0 && have != current) {
+                cr_ctl_fail (ctl, "Expected replicas to be %lld, was %lld", current, have);
+                json_decref (scale);
+                continue;
+            }
+            if (resource_version && *resource_version && !streq (resource_version, have_rv)) {
+                cr_ctl_fail (ctl, "Expected resource version to be %s, was %s", resource_version, have_rv);
+                json_decref (scale);
+                continue;
+            }
+            cr_obj_set (scale, "spec.replicas", json_integer (replicas));
+            req = cr_request_new ("update", res->plural, sns, name);
+            json_object_set_new (req, "body", scale);
         }
-        json_t *patch = json_pack ("{s:{s:I}}", "spec", "replicas", (json_int_t) replicas);
-        if (resource_version && *resource_version)
-            cr_obj_set_str (patch, "metadata.resourceVersion", resource_version);
-        json_t *req = cr_request_new ("patch", res->plural, res->namespaced ? ns : NULL, name);
-        json_object_set_new (req, "patchType", json_string ("merge"));
-        json_object_set_new (req, "body", patch);
+        else {
+            req = cr_request_new ("patch", res->plural, sns, name);
+            json_object_set_new (req, "patchType", json_string ("merge"));
+            json_object_set_new (req, "body", json_pack ("{s:{s:I}}", "spec", "replicas", (json_int_t) replicas));
+        }
+        json_object_set_new (req, "subresource", json_string ("scale"));
         json_t *rep = cr_ctl_call (ctl, req);
         json_decref (req);
-        if (cr_reply_code (rep) != 200)
+        if (cr_reply_code (rep) != 200) {
             cr_ctl_fail_reply (ctl, rep, NULL, NULL);
-        else
-            cr_ctl_print_op (ctl, &out, res, name, json_object_get (rep, "object"), "scaled");
+            json_decref (rep);
+            continue;
+        }
         json_decref (rep);
+        //  -o json|yaml|jsonpath prints the object scaled.
+        json_t *obj = out.kind != CR_OUT_TABLE && out.kind != CR_OUT_WIDE && out.kind != CR_OUT_NAME
+                    ? cr_ctl_get_or_fail (ctl, res, ns, name, NULL, NULL) : NULL;
+        cr_ctl_print_op (ctl, &out, res, name, obj, "scaled");
+        json_decref (obj);
     }
     json_decref (entries);
     cr_print_reset (&out);

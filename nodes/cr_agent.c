@@ -456,6 +456,18 @@ s_node_body (s_agent_t *self, const json_t *existing, const cr_nodeinfo_readings
     json_object_set_new (labels, "kubernetes.io/os", json_string ("linux"));
     if (cfg->labels)
         json_object_update (labels, (json_t *) cfg->labels);
+    //  The agent's own endpoint (cr_agentapi): its CurveZMQ public key, so
+    //  that clients know whom they talk to (none without a key pair).
+    json_t *annotations = cr_obj_ensure (node, "metadata.annotations");
+    if (!annotations) {
+        cr_obj_set (node, "metadata.annotations", json_object ());
+        annotations = cr_obj_get (node, "metadata.annotations");
+    }
+    if (cfg->config && cfg->config->cert)
+        json_object_set_new (annotations, CR_AGENTAPI_KEY_ANNOTATION,
+                             json_string (zcert_public_txt (cfg->config->cert)));
+    else
+        json_object_del (annotations, CR_AGENTAPI_KEY_ANNOTATION);
     //  Taints to register with: added unless the node has them already
     //  (by key and effect); taints others set are kept.
     if (json_array_size (cfg->taints)) {

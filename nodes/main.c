@@ -14,6 +14,10 @@
       --heartbeat-interval DURATION status and lease period, default 10s
       --port N                      the agent's own endpoint (logs, exec),
                                     published as kubeletEndpoint; default 10250
+      --authorized-keys DIR         public certificates of the clients the
+                                    endpoint admits (role admin only); `corral
+                                    up` passes DATA/authorized. Without it the
+                                    endpoint is off
       --node-labels k=v,...         extra labels of the Node
       --register-with-taints key=value:Effect,...
       --eviction-hard SIGNALS       pressure thresholds, kubelet syntax; default
@@ -45,7 +49,7 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: corral-node [--corralconfig FILE] [--hostname-override NAME] [--node-ip IP]\n"
         "                   [--external-ip IP] [--root DIR] [--heartbeat-interval DURATION]\n"
-        "                   [--port N] [--node-labels k=v,...]\n"
+        "                   [--port N] [--authorized-keys DIR] [--node-labels k=v,...]\n"
         "                   [--register-with-taints key=value:Effect,...]\n"
         "                   [--eviction-hard SIGNAL<QTY,...] [--eviction-hard-memory QTY]\n"
         "                   [--runc PATH] [--default-registry HOST:PORT]\n"
@@ -94,19 +98,20 @@ main (int argc, char **argv)
     const char *labels_text = NULL, *taints_text = NULL, *eviction = NULL, *eviction_memory = NULL;
     const char *runc = "runc";
     const char *default_registry = NULL, *insecure = NULL, *bridge = NULL, *prefix = NULL, *mirrors = NULL;
-    const char *netns = NULL;
+    const char *netns = NULL, *authorized = NULL;
     bool cleanup = false;
     bool verbose = false;
     static const char *valued [] = {
         "--corralconfig", "--hostname-override", "--node-ip", "--external-ip", "--root",
         "--heartbeat-interval", "--port", "--node-labels", "--register-with-taints",
         "--eviction-hard", "--eviction-hard-memory", "--runc", "--default-registry",
-        "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", "--registry-mirror", "--netns", NULL
+        "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", "--registry-mirror", "--netns",
+        "--authorized-keys", NULL
     };
     const char **slots [] = {
         &config_path, &hostname, &node_ip, &external_ip, &root, &interval, &port_text, &labels_text,
         &taints_text, &eviction, &eviction_memory, &runc,
-        &default_registry, &insecure, &bridge, &prefix, &mirrors, &netns
+        &default_registry, &insecure, &bridge, &prefix, &mirrors, &netns, &authorized
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
@@ -280,6 +285,24 @@ main (int argc, char **argv)
     cfg.registry_mirrors = mirrors;
     cfg.pod_bridge = bridge;
     cfg.netns_prefix = prefix;
+    //  The agent's own endpoint first: a port in use stops the node before
+    //  it registers. Without --authorized-keys it is off.
+    cr_agentapi_config_t api_cfg = {
+        config, name, node_ip, cfg.port, root, runc, authorized, verbose
+    };
+    zactor_t *api = NULL;
+    if (authorized && *authorized) {
+        api = zactor_new (cr_agentapi_actor, &api_cfg);
+        if (zsock_wait (api) != 0) {
+            fprintf (stderr, "corral-node: cannot serve the agent's endpoint on %s:%d (see the log above)\n",
+                     node_ip, cfg.port);
+            zactor_destroy (&api);
+            rc = 1;
+            goto done;
+        }
+    }
+    else
+        zsys_info ("corral-node: no --authorized-keys: the agent's endpoint (logs, exec) is disabled");
     zactor_t *agent = zactor_new (cr_agent_actor, &cfg);
     while (!zsys_interrupted) {
         zpoller_t *poller = zpoller_new (agent, NULL);
@@ -294,6 +317,7 @@ main (int argc, char **argv)
         }
     }
     zactor_destroy (&agent);
+    zactor_destroy (&api);
     zsys_info ("corral-node: stopped");
 
 done:

@@ -29,5 +29,6 @@
 #include "cr_podnet.h"
 #include "cr_image.h"
 #include "cr_agent.h"
+#include "cr_agentapi.h"
 
 #endif

@@ -37,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
+#include <termios.h>
 
 #include <czmq.h>
 #include <jansson.h>

@@ -24,6 +24,7 @@
 #include "cr_table.h"
 #include "cr_duration.h"
 #include "cr_client.h"
+#include "cr_auth.h"
 #include "cr_watch.h"
 
 #endif

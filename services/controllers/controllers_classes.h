@@ -16,5 +16,11 @@
 #include "cr_recorder.h"
 #include "cr_manager.h"
 #include "cr_nodelifecycle.h"
+#include "cr_daemonset.h"
+#include "cr_job.h"
+#include "cr_deployment.h"
+#include "cr_replicaset.h"
+#include "cr_gc.h"
+#include "cr_leader.h"
 
 #endif

@@ -20,8 +20,9 @@
     Work queues coalesce keys, so a burst of changes to one object costs
     one sync. Broker calls are synchronous (cr_client_call): a slow
     broker slows every controller, which is acceptable at this scale;
-    a controller that needs many writes in flight can send them with
-    cr_client_send and match replies later.
+    a controller that needs many writes in flight sends them with
+    cr_manager_call_many (all sent, then the replies matched by id), so
+    a burst of 500 pod creates costs about one etcd round trip.
 
     Threading: the actor thread owns everything; main only waits for
     SIGTERM and destroys the actor.
@@ -44,6 +45,12 @@ static const struct {
     cr_manager_start_fn *start;
 } s_known [] = {
     { "node-lifecycle-controller", "nodelifecycle", cr_nodelifecycle_start },
+    { "daemonset-controller", "daemonset", cr_daemonset_start },
+    { "job-controller", "job", cr_job_start },
+    { "deployment-controller", "deployment", cr_deployment_start },
+    { "replicaset-controller", "replicaset", cr_replicaset_start },
+    { "replicationcontroller-controller", "replicationcontroller", cr_replicationcontroller_start },
+    { "garbage-collector-controller", "garbagecollector", cr_gc_start },
     { NULL, NULL, NULL }
 };
 
@@ -239,6 +246,43 @@ cr_manager_call (void *arg, json_t *request)
     cr_manager_t *self = (cr_manager_t *) arg;
     assert (self && request);
     return cr_client_call (self->client, request, S_CALL_MS);
+}
+
+json_t *
+cr_manager_call_many (void *arg, json_t *requests)
+{
+    cr_manager_t *self = (cr_manager_t *) arg;
+    assert (self && json_is_array (requests));
+    size_t count = json_array_size (requests);
+    json_t *replies = json_array ();
+    if (count == 0)
+        return replies;
+    //  Ids are consecutive: the first one and the index give the slot.
+    int64_t first = 0;
+    for (size_t i = 0; i < count; i++) {
+        json_array_append_new (replies, json_null ());
+        int64_t id = cr_client_send (self->client, json_array_get (requests, i));
+        if (i == 0)
+            first = id;
+    }
+    size_t left = count;
+    int64_t deadline = zclock_mono () + S_CALL_MS + 20 * (int64_t) count;
+    while (left > 0) {
+        int64_t wait = deadline - zclock_mono ();
+        if (wait <= 0)
+            break;
+        json_t *reply = cr_client_recv (self->client, (int) wait);
+        if (!reply)
+            break;
+        int64_t slot = json_integer_value (json_object_get (reply, "id")) - first;
+        if (slot >= 0 && slot < (int64_t) count && json_is_null (json_array_get (replies, (size_t) slot))) {
+            json_array_set_new (replies, (size_t) slot, reply);
+            left--;
+        }
+        else
+            json_decref (reply);        //  A late reply to an older request
+    }
+    return replies;
 }
 
 void

@@ -29,6 +29,11 @@ typedef struct {
 //  (caller owns), or NULL when the broker did not answer in time.
 typedef json_t *(cr_caller_fn) (void *arg, json_t *request);
 
+//  Sends several requests (an array, borrowed) at once, pipelined, and
+//  returns their replies in the same order (a new array, caller owns;
+//  null for a request that got no reply in time).
+typedef json_t *(cr_caller_many_fn) (void *arg, json_t *requests);
+
 //  Reconciles the object named by key: 0 when done, -1 to be retried
 //  after a back-off.
 typedef int (cr_manager_sync_fn) (void *controller, const char *key);
@@ -78,6 +83,13 @@ cr_informer_t *
 //  is borrowed, the reply is the caller's (NULL on timeout).
 json_t *
     cr_manager_call (void *self, json_t *request);
+
+//  Sends many requests at once on the manager's client (a
+//  cr_caller_many_fn; arg is the manager): all are sent, then the
+//  replies are collected, so a burst of writes costs about one round
+//  trip to etcd instead of one each.
+json_t *
+    cr_manager_call_many (void *self, json_t *requests);
 
 //  Registers a controller: its work queue (borrowed; the controller
 //  owns it), its sync function and its destructor (run by

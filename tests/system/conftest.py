@@ -133,9 +133,17 @@ class Cluster:
             assert "runtime error:" not in text, text[-4000:]
 
 
+#   `corral up` options of a cluster without any controller: for tests of
+#   the broker and the CLI alone, which read back exactly what they wrote
+#   (a running controller would update their Deployments, remove
+#   finalizers, renew its leader Lease...). A test module asks for it
+#   with CORRAL_UP = BROKER_ONLY.
+BROKER_ONLY = ["--nodes", "0", "--disable", "scheduler,registry,controllers"]
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    c = Cluster(tmp_path_factory.mktemp("cluster"))
+def cluster(request, tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("cluster"), extra=getattr(request.module, "CORRAL_UP", None))
     c.up()
     yield c
     c.close()

@@ -14,9 +14,12 @@ import time
 import msgpack
 import pytest
 
-from conftest import wait_for
+from conftest import BROKER_ONLY, wait_for
 from sysutil import (RFC3339_Z, UID, VALIDATION_READY, alive, configmap, deployment, etcd_get, etcd_keys,
                      etcd_revision, failed, namespace, needs_validation, next_sync, ok, pod, registry_key, rv)
+
+#   The broker and the CLI alone: no controller writes behind the tests' backs.
+CORRAL_UP = BROKER_ONLY
 
 
 @pytest.fixture(scope="module")

@@ -348,3 +348,50 @@ def test_configmap_and_secret_volumes_and_env(cl, admin):
     p = wait_for(lambda: running(admin, "waits-for-config"), 40, 0.2)
     assert http_get(p["status"]["podIP"]) == "late\n"
     delete_pods(admin, ["configured", "waits-for-config"])
+
+
+def test_memory_limit_oom_and_bad_image_reference(cl, admin):
+    # The cgroup enforces the limit: the container is OOM-killed.
+    body = pod_body("hog", "head -c 200000000 /dev/zero | tail > /dev/null")
+    body["spec"]["restartPolicy"] = "Never"
+    body["spec"]["containers"][0]["resources"] = {"limits": {"memory": "16Mi"}}
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    p = wait_for(lambda: (get_pod(admin, "hog") or {}).get("status", {}).get("phase") == "Failed"
+                 and get_pod(admin, "hog"), 60, 0.2)
+    term = p["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert term["reason"] == "OOMKilled" and term["exitCode"] == 137, term
+    # A reference that does not parse: InvalidImageName, and no crash.
+    body = pod_body("bad-ref", "true", image="Not::A/Valid@@Reference")
+    ok(admin.call("create", "pods", "default", body=body), 201)
+    p = wait_for(lambda: (get_pod(admin, "bad-ref") or {}).get("status", {}).get("containerStatuses")
+                 and get_pod(admin, "bad-ref")["status"]["containerStatuses"][0]["state"].get("waiting", {})
+                 .get("reason") == "InvalidImageName" and get_pod(admin, "bad-ref"), 30, 0.2)
+    assert "couldn't parse image reference" in p["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+    # Bad specs never reach a node: the broker refuses them with 422.
+    r = admin.call("create", "pods", "default", body={"apiVersion": "v1", "kind": "Pod",
+                                                      "metadata": {"name": "empty"}, "spec": {"containers": []}})
+    assert r["code"] == 422, r
+    body = pod_body("negative", "true")
+    body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "-1"}}
+    assert admin.call("create", "pods", "default", body=body)["code"] == 422
+    for node in NODES:
+        assert pid_alive(cl.pid(node))
+    delete_pods(admin, ["hog", "bad-ref"])
+
+
+def test_logs_and_exec_through_the_node_endpoint(cl, admin):
+    """corralctl reaches each node agent's own endpoint (port 10250 on the
+    node's address, inside its namespace) with the admin key."""
+    ok(admin.call("create", "pods", "default",
+                  body=pod_body("talker", "for i in 1 2 3; do echo line $i; done; exec sleep 300")), 201)
+    p = wait_for(lambda: running(admin, "talker"), 60, 0.2)
+    node = ok(admin.call("get", "nodes", None, p["spec"]["nodeName"]))
+    assert node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"] == 10250
+    assert node["metadata"]["annotations"]["corral.io/curve-public-key"]
+    out = wait_for(lambda: (lambda r: r.returncode == 0 and "line 3" in r.stdout and r.stdout)(
+        cl.ctl("logs", "talker")), 20, 0.2)
+    assert out == "line 1\nline 2\nline 3\n"
+    assert ctl(cl, "logs", "talker", "--tail", "1") == "line 3\n"
+    r = cl.ctl("exec", "talker", "--", "sh", "-c", "hostname; exit 7")
+    assert r.returncode == 7 and r.stdout == "talker\n", (r.returncode, r.stdout, r.stderr)
+    delete_pods(admin, ["talker"])

@@ -23,8 +23,11 @@ import time
 import pytest
 import yaml
 
-from conftest import BIN, free_port
+from conftest import BIN, BROKER_ONLY, free_port
 from sysutil import namespace, ok
+
+#   The broker and the CLI alone: no controller writes behind the tests' backs.
+CORRAL_UP = BROKER_ONLY
 
 CTL = os.path.abspath(os.path.join(BIN, "corralctl"))
 AGE = re.compile(r"^\d+s$")     # the age of an object created a moment ago

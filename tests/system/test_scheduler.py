@@ -19,12 +19,17 @@ import time
 import msgpack
 import pytest
 
-from conftest import BIN, free_port, wait_for
+from conftest import BIN, BROKER_ONLY, free_port, wait_for
 from sysutil import ok
 
 NODES = ("n1", "n2", "n3")
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
+
+#   This module runs its own scheduler, and its pods name owners that do
+#   not exist (to test spreading): no controllers, or the garbage
+#   collector would delete them.
+CORRAL_UP = BROKER_ONLY
 
 
 # ---------------------------------------------------------------------------

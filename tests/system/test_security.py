@@ -12,8 +12,11 @@ import pytest
 import zmq
 
 from corral_client import Client, Subscriber, load_config
-from conftest import wait_for
+from conftest import BROKER_ONLY, wait_for
 from sysutil import alive, configmap, etcd_get, etcd_revision, failed, needs_validation, next_sync, ok
+
+#   The broker and the CLI alone: no controller writes behind the tests' backs.
+CORRAL_UP = BROKER_ONLY
 
 
 @pytest.fixture(scope="module")
