@@ -354,9 +354,14 @@ s_start_broker (const s_opts_t *o)
                       "--max-txn-ops", o->etcd_servers ? "128" : "1024", NULL };
     pid_t pid = s_spawn (o, "broker", argv);
     int rc = -1;
-    for (int i = 0; pid > 0 && i < 100; i++) {
+    int64_t deadline = zclock_mono () + 30000;
+    while (pid > 0 && zclock_mono () < deadline) {
+        //  Up means loaded from etcd and able to write ("ok"), not just
+        //  answering.
         json_t *reply = s_broker_ping (o, 300);
-        bool ok = reply && cr_reply_code (reply) == 200;
+        bool answered = reply != NULL;
+        bool ok = reply && cr_reply_code (reply) == 200
+               && streq (cr_str_or (cr_obj_str (reply, "object.status"), ""), "ok");
         json_decref (reply);
         if (ok) {
             rc = 0;
@@ -364,6 +369,8 @@ s_start_broker (const s_opts_t *o)
         }
         if (!s_running (o, "broker"))
             break;
+        if (answered)
+            usleep (50000);     //  It answered, not ready yet
     }
     if (rc == 0)
         printf ("corral-broker started (pid %d, requests tcp://%s:%d, events tcp://%s:%d)\n",
