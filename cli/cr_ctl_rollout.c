@@ -79,65 +79,6 @@ s_group_kind (const cr_resource_t *res)
     return *res->group ? zsys_sprintf ("%s.%s", res->kind, res->group) : strdup (res->kind);
 }
 
-//  A pod template without its pod-template-hash label, semantically
-//  normalised (null members and empty lists dropped, as Go's semantic
-//  equality takes nil and empty alike). Caller owns.
-static void
-s_normalise (json_t *value, int depth)
-{
-    if (depth > 64)
-        return;
-    if (json_is_object (value)) {
-        const char *key;
-        json_t *member;
-        void *tmp;
-        json_object_foreach_safe (value, tmp, key, member) {
-            if (json_is_null (member) || (json_is_array (member) && json_array_size (member) == 0))
-                json_object_del (value, key);
-            else
-                s_normalise (member, depth + 1);
-        }
-    }
-    else
-    if (json_is_array (value)) {
-        size_t i;
-        json_t *member;
-        json_array_foreach (value, i, member)
-            s_normalise (member, depth + 1);
-    }
-}
-
-static json_t *
-s_comparable (const json_t *template)
-{
-    json_t *copy = json_is_object (template) ? json_deep_copy (template) : json_object ();
-    json_t *meta = json_object_get (copy, "metadata");
-    json_t *labels = json_object_get (meta, "labels");
-    if (json_is_object (labels))
-        json_object_del (labels, S_HASH_LABEL);
-    s_normalise (copy, 0);
-    static const char *maps [] = { "labels", "annotations", NULL };
-    for (int i = 0; maps [i]; i++) {
-        json_t *m = json_object_get (meta, maps [i]);
-        if (json_is_object (m) && json_object_size (m) == 0)
-            json_object_del (meta, maps [i]);
-    }
-    if (json_is_object (meta) && json_object_size (meta) == 0)
-        json_object_del (copy, "metadata");
-    return copy;
-}
-
-//  equalIgnoreHash of two pod templates.
-static bool
-s_equal_ignore_hash (const json_t *a, const json_t *b)
-{
-    json_t *x = s_comparable (a), *y = s_comparable (b);
-    bool equal = json_equal (x, y);
-    json_decref (x);
-    json_decref (y);
-    return equal;
-}
-
 //  The ReplicaSets a Deployment controls (a new array, caller owns), or
 //  NULL after recording the failed list.
 static json_t *
@@ -586,7 +527,7 @@ s_undo (cr_ctl_t *ctl, json_t *entries, const cr_output_t *out)
                 cr_ctl_fail (ctl, "no rollout history found for deployment \"%s\"", name);
         }
         else
-        if (s_equal_ignore_hash (cr_obj_get (found, "spec.template"), cr_obj_get (d, "spec.template"))) {
+        if (cr_obj_template_equal (cr_obj_get (found, "spec.template"), cr_obj_get (d, "spec.template"), S_HASH_LABEL)) {
             char *op = zsys_sprintf ("skipped rollback (current template already matches revision %lld)", to_revision);
             cr_ctl_print_op (ctl, out, res, name, d, op);
             free (op);

@@ -271,3 +271,66 @@ cr_file_read (const char *path, size_t *size)
         *size = len;
     return buf;
 }
+
+//  --------------------------------------------------------------------------
+//  Pod templates
+
+//  Removes null members and empty arrays, recursively (depth-limited):
+//  Go's semantic equality takes nil and empty alike.
+static void
+s_template_normalise (json_t *value, int depth)
+{
+    if (depth > 64)
+        return;
+    if (json_is_object (value)) {
+        const char *key;
+        json_t *member;
+        void *tmp;
+        json_object_foreach_safe (value, tmp, key, member) {
+            if (json_is_null (member) || (json_is_array (member) && json_array_size (member) == 0))
+                json_object_del (value, key);
+            else
+                s_template_normalise (member, depth + 1);
+        }
+    }
+    else
+    if (json_is_array (value)) {
+        size_t i;
+        json_t *member;
+        json_array_foreach (value, i, member)
+            s_template_normalise (member, depth + 1);
+    }
+}
+
+//  A template ready for comparison: without ignore_label, normalised.
+//  Caller owns.
+static json_t *
+s_template_comparable (const json_t *template, const char *ignore_label)
+{
+    json_t *copy = json_is_object (template) ? json_deep_copy (template) : json_object ();
+    json_t *meta = json_object_get (copy, "metadata");
+    json_t *labels = json_object_get (meta, "labels");
+    if (json_is_object (labels) && ignore_label)
+        json_object_del (labels, ignore_label);
+    s_template_normalise (copy, 0);
+    static const char *maps [] = { "labels", "annotations", NULL };
+    for (int i = 0; maps [i]; i++) {
+        json_t *m = json_object_get (meta, maps [i]);
+        if (json_is_object (m) && json_object_size (m) == 0)
+            json_object_del (meta, maps [i]);
+    }
+    if (json_is_object (meta) && json_object_size (meta) == 0)
+        json_object_del (copy, "metadata");
+    return copy;
+}
+
+bool
+cr_obj_template_equal (const json_t *a, const json_t *b, const char *ignore_label)
+{
+    json_t *x = s_template_comparable (a, ignore_label);
+    json_t *y = s_template_comparable (b, ignore_label);
+    bool equal = json_equal (x, y);
+    json_decref (x);
+    json_decref (y);
+    return equal;
+}

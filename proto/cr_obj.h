@@ -67,6 +67,14 @@ const char *
 int64_t
     cr_time_now_ms (void);
 
+//  True if two pod templates are the same once the label ignore_label
+//  (NULL: none) is dropped from both and null members, empty lists and
+//  empty label/annotation maps are dropped: Go's semantic equality, as the
+//  deployment controller's equalIgnoreHash (ignore_label is then
+//  "pod-template-hash"). Used by the controller and `rollout undo`.
+bool
+    cr_obj_template_equal (const json_t *a, const json_t *b, const char *ignore_label);
+
 //  A new random RFC 4122 v4 uid. Caller frees.
 char *
     cr_uid_new (void);

@@ -311,63 +311,10 @@ cr_deployment_max_unavailable (const json_t *deployment)
 //  ==========================================================================
 //  Templates, revisions, annotations
 
-//  Removes null members and empty arrays, recursively (depth-limited):
-//  Go's semantic equality takes nil and empty alike.
-static void
-s_normalise (json_t *value, int depth)
-{
-    if (depth > 64)
-        return;
-    if (json_is_object (value)) {
-        const char *key;
-        json_t *member;
-        void *tmp;
-        json_object_foreach_safe (value, tmp, key, member) {
-            if (json_is_null (member) || (json_is_array (member) && json_array_size (member) == 0))
-                json_object_del (value, key);
-            else
-                s_normalise (member, depth + 1);
-        }
-    }
-    else
-    if (json_is_array (value)) {
-        size_t i;
-        json_t *member;
-        json_array_foreach (value, i, member)
-            s_normalise (member, depth + 1);
-    }
-}
-
-//  A template ready for comparison: no hash label, normalised. Caller owns.
-static json_t *
-s_comparable (const json_t *template)
-{
-    json_t *copy = json_is_object (template) ? json_deep_copy (template) : json_object ();
-    json_t *meta = json_object_get (copy, "metadata");
-    json_t *labels = json_object_get (meta, "labels");
-    if (json_is_object (labels))
-        json_object_del (labels, CR_DEPLOYMENT_HASH_LABEL);
-    s_normalise (copy, 0);
-    static const char *maps [] = { "labels", "annotations", NULL };
-    for (int i = 0; maps [i]; i++) {
-        json_t *m = json_object_get (meta, maps [i]);
-        if (json_is_object (m) && json_object_size (m) == 0)
-            json_object_del (meta, maps [i]);
-    }
-    if (json_is_object (meta) && json_object_size (meta) == 0)
-        json_object_del (copy, "metadata");
-    return copy;
-}
-
 bool
 cr_deployment_equal_ignore_hash (const json_t *a, const json_t *b)
 {
-    json_t *x = s_comparable (a);
-    json_t *y = s_comparable (b);
-    bool equal = json_equal (x, y);
-    json_decref (x);
-    json_decref (y);
-    return equal;
+    return cr_obj_template_equal (a, b, CR_DEPLOYMENT_HASH_LABEL);
 }
 
 int64_t

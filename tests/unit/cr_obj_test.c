@@ -77,3 +77,25 @@ CR_TEST (resource_lookup)
     ASSERT_NULL (cr_resource_by_kind ("v1", "Job"));
     ASSERT_FALSE (cr_resource_lookup ("nodes")->namespaced);
 }
+
+CR_TEST (obj_template_equal_ignores_hash_and_empties)
+{
+    json_t *a = json_loads ("{\"metadata\": {\"labels\": {\"app\": \"web\", \"pod-template-hash\": \"abc\"}},"
+                            " \"spec\": {\"containers\": [{\"name\": \"w\", \"image\": \"x\", \"env\": []}],"
+                            " \"volumes\": null}}", 0, NULL);
+    json_t *b = json_loads ("{\"metadata\": {\"labels\": {\"app\": \"web\"}, \"annotations\": {}},"
+                            " \"spec\": {\"containers\": [{\"name\": \"w\", \"image\": \"x\"}]}}", 0, NULL);
+    json_t *c = json_loads ("{\"metadata\": {\"labels\": {\"app\": \"web\"}},"
+                            " \"spec\": {\"containers\": [{\"name\": \"w\", \"image\": \"y\"}]}}", 0, NULL);
+    ASSERT_TRUE (cr_obj_template_equal (a, b, "pod-template-hash"));
+    ASSERT_FALSE (cr_obj_template_equal (a, b, NULL));      //  The hash label counts then
+    ASSERT_FALSE (cr_obj_template_equal (b, c, "pod-template-hash"));
+    json_t *empty = json_object ();
+    ASSERT_TRUE (cr_obj_template_equal (NULL, empty, NULL));      //  Not an object: an empty one
+    json_decref (empty);
+    //  Inputs are left as they were.
+    ASSERT_STR_EQ (cr_obj_str (a, "metadata.labels.pod-template-hash"), "abc");
+    json_decref (a);
+    json_decref (b);
+    json_decref (c);
+}
