@@ -938,34 +938,6 @@ s_logs_pump (s_self_t *self, s_stream_t *st, int64_t now)
 //  --------------------------------------------------------------------------
 //  Exec
 
-//  In the child between fork and exec: default signals, empty mask.
-//  Async-signal-safe.
-static void
-s_child_signals (void)
-{
-    struct sigaction sa;
-    memset (&sa, 0, sizeof (sa));
-    sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction (sig, &sa, NULL);
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
-//  Moves fd to a number >= 10 (close-on-exec), so that dup2 onto 0..2 in
-//  the child never overwrites another source fd.
-static int
-s_high_fd (int fd)
-{
-    if (fd < 0 || fd >= 10)
-        return fd;
-    int high = fcntl (fd, F_DUPFD_CLOEXEC, 10);
-    close (fd);
-    return high;
-}
-
 static void
 s_nonblock (int fd)
 {
@@ -1011,7 +983,7 @@ s_exec_spawn (s_self_t *self, s_stream_t *st, char **error)
     int master = -1, rc = -1;
     bool pipes_ok = true;
     char slave_name [128] = "";
-    int devnull = s_high_fd (open ("/dev/null", O_RDWR | O_CLOEXEC));
+    int devnull = cr__high_fd (open ("/dev/null", O_RDWR | O_CLOEXEC));
     if (tty) {
         master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0 || grantpt (master) != 0 || unlockpt (master) != 0
@@ -1019,7 +991,7 @@ s_exec_spawn (s_self_t *self, s_stream_t *st, char **error)
             *error = zsys_sprintf ("cannot allocate a terminal: %s", strerror (errno));
             goto done;
         }
-        master = s_high_fd (master);
+        master = cr__high_fd (master);
         struct winsize ws = { (unsigned short) cr_obj_int (req, "height", 24),
                               (unsigned short) cr_obj_int (req, "width", 80), 0, 0 };
         ioctl (master, TIOCSWINSZ, &ws);
@@ -1036,8 +1008,8 @@ s_exec_spawn (s_self_t *self, s_stream_t *st, char **error)
             else {
                 //  stdin: the child reads fds [0]; stdout, stderr: it
                 //  writes fds [1].
-                child [i] = s_high_fd (fds [i == 0 ? 0 : 1]);
-                *ours [i] = s_high_fd (fds [i == 0 ? 1 : 0]);
+                child [i] = cr__high_fd (fds [i == 0 ? 0 : 1]);
+                *ours [i] = cr__high_fd (fds [i == 0 ? 1 : 0]);
             }
         }
     }
@@ -1048,7 +1020,7 @@ s_exec_spawn (s_self_t *self, s_stream_t *st, char **error)
     }
     pid_t pid = fork ();
     if (pid == 0) {
-        s_child_signals ();
+        cr__child_signals ();
         if (tty) {
             setsid ();
             int slave = open (slave_name, O_RDWR);
@@ -1638,7 +1610,7 @@ cr_agentapi_actor (zsock_t *pipe, void *args)
     zlistx_set_destructor (self->zombies, (zlistx_destructor_fn *) s_zombie_destroy);
     //  A write into the stdin pipe of a process that closed it must fail
     //  with EPIPE, not kill the node agent: SIGPIPE stays blocked in this
-    //  thread (children get an empty mask, s_child_signals).
+    //  thread (children get an empty mask, cr__child_signals).
     sigset_t pipe_set;
     sigemptyset (&pipe_set);
     sigaddset (&pipe_set, SIGPIPE);

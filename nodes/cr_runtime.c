@@ -695,8 +695,8 @@ cr_runtime_oci_config (const json_t *spec, char **error)
 //  empty mask (the agent may ignore SIGPIPE or block signals; a container
 //  must not inherit that). Async-signal-safe.
 
-static void
-s_child_signals (void)
+void
+cr__child_signals (void)
 {
     struct sigaction sa;
     memset (&sa, 0, sizeof (sa));
@@ -713,8 +713,8 @@ s_child_signals (void)
 //  Moves fd to a number >= 10 (close-on-exec), so that dup2 onto 0..3 in a
 //  child never overwrites another source fd.
 
-static int
-s_high_fd (int fd)
+int
+cr__high_fd (int fd)
 {
     if (fd < 0 || fd >= 10)
         return fd;
@@ -767,12 +767,12 @@ s_run (char *const *argv, int timeout_ms, const char *kill_pidfile,
         close (opipe [1]);
         return -1;
     }
-    int devnull = s_high_fd (open ("/dev/null", O_RDONLY | O_CLOEXEC));
-    opipe [1] = s_high_fd (opipe [1]);
-    epipe [1] = s_high_fd (epipe [1]);
+    int devnull = cr__high_fd (open ("/dev/null", O_RDONLY | O_CLOEXEC));
+    opipe [1] = cr__high_fd (opipe [1]);
+    epipe [1] = cr__high_fd (epipe [1]);
     pid_t pid = devnull >= 0 && opipe [1] >= 0 && epipe [1] >= 0 ? fork () : -1;
     if (pid == 0) {
-        s_child_signals ();
+        cr__child_signals ();
         dup2 (devnull, 0);
         dup2 (opipe [1], 1);
         dup2 (epipe [1], 2);
@@ -1473,17 +1473,17 @@ s_spawn_shim (cr_runtime_t *self, const json_t *spec, char **error)
     };
     int sync [2] = { -1, -1 };
     int rc = CR_E_INTERNAL;
-    int devnull = s_high_fd (open ("/dev/null", O_RDONLY | O_CLOEXEC));
-    int logfd = s_high_fd (open (shim_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    int devnull = cr__high_fd (open ("/dev/null", O_RDONLY | O_CLOEXEC));
+    int logfd = cr__high_fd (open (shim_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
     if (pipe2 (sync, O_CLOEXEC) == 0) {
-        sync [0] = s_high_fd (sync [0]);
-        sync [1] = s_high_fd (sync [1]);
+        sync [0] = cr__high_fd (sync [0]);
+        sync [1] = cr__high_fd (sync [1]);
     }
     pid_t pid = devnull >= 0 && logfd >= 0 && sync [0] >= 0 && sync [1] >= 0 ? fork () : -1;
     if (pid == 0) {
         //  Intermediate: new session, fork the shim, exit at once so the
         //  shim is re-parented to PID 1 and never waited for by the agent
-        s_child_signals ();
+        cr__child_signals ();
         setsid ();
         pid_t shim = fork ();
         if (shim == 0) {

@@ -31,4 +31,16 @@
 #include "cr_agent.h"
 #include "cr_agentapi.h"
 
+//  In a child between fork and exec: default signal dispositions and an
+//  empty mask (a container or exec'd command must not inherit what the
+//  agent ignores or blocks). Async-signal-safe. (cr_runtime.c)
+void
+    cr__child_signals (void);
+
+//  Moves fd to a number >= 10 (close-on-exec), so that dup2 onto 0..3 in
+//  a child never overwrites another source fd. Returns the new fd.
+//  (cr_runtime.c)
+int
+    cr__high_fd (int fd);
+
 #endif
