@@ -18,7 +18,16 @@ static const cr_command_t s_commands [] = {
       "corralctl describe (-f FILENAME | TYPE [NAME_PREFIX | -l label] | TYPE/NAME)", cr_ctl_describe_flags,
       cr_ctl_run_describe },
     { "create", "Create a resource from a file or from stdin",
-      "corralctl create -f FILENAME", cr_ctl_create_flags, cr_ctl_run_create },
+      "corralctl create -f FILENAME\n  corralctl create (namespace | configmap | secret generic | deployment | "
+      "service (clusterip | nodeport | loadbalancer | externalname) | job) NAME [flags]", cr_ctl_create_flags,
+      cr_ctl_run_create },
+    { "expose", "Take a replication controller, service, deployment or pod and expose it as a new Kubernetes "
+      "service", "corralctl expose (-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] "
+      "[--target-port=number-or-name] [--name=name] [--external-ip=external-ip-of-service] [--type=type]",
+      cr_ctl_expose_flags, cr_ctl_run_expose },
+    { "run", "Run a particular image on the cluster",
+      "corralctl run NAME --image=image [--env=\"key=value\"] [--port=port] [--dry-run=server|client] "
+      "[--overrides=inline-json] [--command] -- [COMMAND] [args...]", cr_ctl_run_flags, cr_ctl_run_run },
     { "apply", "Apply a configuration to a resource by file name or stdin",
       "corralctl apply (-f FILENAME | -k DIRECTORY)", cr_ctl_apply_flags, cr_ctl_run_apply },
     { "replace", "Replace a resource by file name or stdin",
@@ -117,6 +126,8 @@ main (int argc, char **argv)
                  argv [index]);
         return 1;
     }
+    //  "create configmap ...", "create secret generic ...": a generator
+    command = cr_ctl_generate_command (command, argc, argv, index);
     if (command->run == cr_ctl_run_unsupported && !help)
         return cr_ctl_run_unsupported (NULL);
 

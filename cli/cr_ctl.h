@@ -171,4 +171,151 @@ extern const cr_flag_t cr_ctl_rollout_flags [];
 int
     cr_ctl_run_rollout (cr_ctl_t *ctl);
 
+//  cr_ctl_generate.c: kubectl's generators -- create namespace |
+//  configmap | secret generic | deployment | service TYPE | job, run,
+//  expose
+
+//  The command main runs for argv (command found at argv[index]): for
+//  "create" followed by a generator's name or alias ("create cm",
+//  "create secret generic"), that generator's command, whose flags
+//  parse the line; else command. Also notes kubectl's ArgsLenAtDash
+//  for the command chosen. Called once per process, before parsing.
+const cr_command_t *
+    cr_ctl_generate_command (const cr_command_t *command, int argc, char **argv, int index);
+
+extern const cr_flag_t cr_ctl_run_flags [];
+int
+    cr_ctl_run_run (cr_ctl_t *ctl);
+extern const cr_flag_t cr_ctl_expose_flags [];
+int
+    cr_ctl_run_expose (cr_ctl_t *ctl);
+
+//  The builders return the object kubectl builds (new reference), with
+//  the fields its Go structs always print ("creationTimestamp": null,
+//  "resources": {}, "status": {}...). ns is the -n value when given
+//  (kubectl then names it in the object), else NULL.
+
+//  A Namespace.
+json_t *
+    cr_ctl_gen_namespace (const char *name);
+
+//  The data sources of a ConfigMap or Secret: --from-file values
+//  ("path" or "key=path"; a directory adds its regular files),
+//  --from-literal values ("key=value") and --from-env-file paths.
+typedef struct {
+    size_t nfiles;
+    const char **files;
+    size_t nliterals;
+    const char **literals;
+    size_t nenv_files;
+    const char **env_files;
+} cr_ctl_gen_sources_t;
+
+//  A ConfigMap (text that is not UTF-8 goes to binaryData in base64) or
+//  a Secret (data in base64; type when not NULL or ""); append_hash adds
+//  kubectl's content hash to the name. NULL with kubectl's message in
+//  *err (caller frees) for bad sources: 'invalid literal source x,
+//  expected key=value', 'error reading f: no such file or directory'...
+json_t *
+    cr_ctl_gen_configmap (const char *name, const char *ns, const cr_ctl_gen_sources_t *src, bool append_hash,
+                          char **err);
+json_t *
+    cr_ctl_gen_secret (const char *name, const char *ns, const char *type, const cr_ctl_gen_sources_t *src,
+                       bool append_hash, char **err);
+
+//  A Deployment labelled and selected by app=name, one container per
+//  image (named after the image's last path component), command given
+//  to each container, port (>= 0) on the first.
+json_t *
+    cr_ctl_gen_deployment (const char *name, const char *ns, size_t nimages, const char **images, int replicas,
+                           long long port, size_t ncommand, const char **command);
+
+//  A Service of type ("ClusterIP", "NodePort", "LoadBalancer",
+//  "ExternalName") from --tcp specs "port[:targetPort]" (port named
+//  "port-target"), selecting app=name. cluster_ip, external_name may be
+//  NULL or ""; node_port 0 for none. NULL with *err for a bad spec.
+json_t *
+    cr_ctl_gen_service (const char *name, const char *ns, const char *type, size_t ntcp, const char **tcp,
+                        const char *cluster_ip, long long node_port, const char *external_name, char **err);
+
+//  A Job running image (container named name), restartPolicy Never.
+json_t *
+    cr_ctl_gen_job (const char *name, const char *ns, const char *image, size_t ncommand, const char **command);
+
+//  The pod of run (kubectl's run-pod/v1 generator).
+typedef struct {
+    const char *name;
+    const char *image;
+    const char *labels;         //  "k=v,k2=v2"; NULL or "": run=NAME
+    size_t nannotations;
+    const char **annotations;   //  "k=v"
+    size_t nenv;
+    const char **env;           //  "NAME=value"
+    const char *port;           //  Container port text, or NULL / ""
+    const char *restart;        //  Restart policy, NULL / "": Always
+    const char *image_pull_policy;
+    bool command;               //  args are the command, not args
+    size_t nargs;
+    const char **args;
+    bool stdin_open;            //  -i
+    bool tty;                   //  -t
+    bool leave_stdin_open;
+    bool privileged;
+} cr_ctl_gen_pod_t;
+
+//  NULL with *err: 'invalid env: X', 'invalid annotations format: a, b',
+//  'unexpected label spec: x', 'strconv.Atoi: parsing "x": invalid
+//  syntax'.
+json_t *
+    cr_ctl_gen_pod (const cr_ctl_gen_pod_t *pod, char **err);
+
+//  The service of expose (and run --expose): kubectl's service/v2
+//  generator. Strings may be NULL.
+typedef struct {
+    const char *name;           //  --name
+    const char *default_name;   //  The exposed object's name
+    const char *selector;       //  "k=v,..." (required)
+    const char *port;           //  One port
+    const char *ports;          //  Several, "80,443" (named port-1...)
+    const char *protocol;       //  --protocol
+    const json_t *protocols;    //  {"80": ["TCP"], ...} of the object
+    const char *labels;         //  "k=v,..."
+    const char *target_port;
+    const char *external_ip;
+    const char *type;
+    const char *load_balancer_ip;
+    const char *session_affinity;
+    const char *cluster_ip;
+} cr_ctl_gen_expose_t;
+
+json_t *
+    cr_ctl_gen_expose_service (const cr_ctl_gen_expose_t *e, char **err);
+
+//  kubectl's polymorphic helpers for expose, on an object with kind and
+//  apiVersion: NULL if it can be exposed, else 'cannot expose a
+//  ConfigMap' (caller frees); its selector "k=v,..." (keys sorted), or
+//  NULL with *err ('the pod has no labels and cannot be exposed'...);
+//  its ports (new array of strings, unique, in order) and the
+//  protocols of each port (new object port -> array).
+char *
+    cr_ctl_gen_expose_check (const json_t *obj);
+char *
+    cr_ctl_gen_selector_for (const json_t *obj, char **err);
+json_t *
+    cr_ctl_gen_ports_for (const json_t *obj);
+json_t *
+    cr_ctl_gen_protocols_for (const json_t *obj);
+
+//  True if image matches the docker reference grammar kubectl run
+//  checks (name[:tag][@digest], optional registry host).
+bool
+    cr_ctl_gen_image_valid (const char *image);
+
+//  Renders an object as Go marshals kubectl's typed object: struct
+//  fields in declaration order for the kinds the generators make (maps
+//  and unknown fields sorted). indent 4: kubectl -o json (no final
+//  newline); 0: compact. Caller frees.
+char *
+    cr_ctl_gen_typed_json (const json_t *obj, int indent);
+
 #endif

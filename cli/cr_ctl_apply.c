@@ -165,6 +165,16 @@ cr_ctl_run_create (cr_ctl_t *ctl)
 {
     cr_output_t out;
     int dry_run;
+    //  Words that name no generator (cr_ctl_generate_command): kubectl
+    //  rejects them before it asks for -f
+    cr_args_t *args = cr_ctl_args (ctl);
+    if (cr_args_npos (args) > 0 && cr_args_count (args, "filename") == 0) {
+        fprintf (stderr, "error: Unexpected args: [");
+        for (size_t i = 0; i < cr_args_npos (args); i++)
+            fprintf (stderr, "%s%s", i ? " " : "", cr_args_pos (args, i));
+        fprintf (stderr, "]\nSee 'corralctl create -h' for help and examples\n");
+        return 1;
+    }
     json_t *entries = s_start (ctl, "create", &out, &dry_run);
     if (!entries)
         return 1;
