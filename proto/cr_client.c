@@ -159,15 +159,25 @@ cr_client_destroy (cr_client_t **self_p)
     *self_p = NULL;
 }
 
+//  Stamps the request with the protocol version and the next id and
+//  encodes it. Returns the id; the bytes in *bytes (caller frees).
+static int64_t
+s_encode (cr_client_t *self, json_t *request, char **bytes, size_t *size)
+{
+    int64_t id = self->next_id++;
+    json_object_set_new (request, "v", json_integer (CR_PROTOCOL_VERSION));
+    json_object_set_new (request, "id", json_integer (id));
+    *bytes = cr_mpack_encode (request, size);
+    return id;
+}
+
 int64_t
 cr_client_send (cr_client_t *self, json_t *request)
 {
     assert (self && request);
-    int64_t id = self->next_id++;
-    json_object_set_new (request, "v", json_integer (CR_PROTOCOL_VERSION));
-    json_object_set_new (request, "id", json_integer (id));
     size_t size;
-    char *bytes = cr_mpack_encode (request, &size);
+    char *bytes;
+    int64_t id = s_encode (self, request, &bytes, &size);
     zframe_t *frame = zframe_new (bytes, size);
     free (bytes);
     zframe_send (&frame, self->dealer, 0);
@@ -203,7 +213,22 @@ cr_client_recv (cr_client_t *self, int timeout_ms)
 json_t *
 cr_client_call (cr_client_t *self, json_t *request, int timeout_ms)
 {
-    int64_t id = cr_client_send (self, request);
+    assert (self && request);
+    size_t size;
+    char *bytes;
+    int64_t id = s_encode (self, request, &bytes, &size);
+    if (size > CR_CLIENT_MAX_REQUEST) {
+        //  The broker would drop the connection (its socket's message
+        //  limit) before it could answer: say so here, as it would.
+        free (bytes);
+        json_t *status = cr_status_newf (413, "request of %zu bytes is larger than the limit of %d bytes", size,
+                                         CR_MAX_FRAME);
+        return json_pack ("{s:i, s:I, s:i, s:o}", "v", CR_PROTOCOL_VERSION, "id", (json_int_t) id, "code", 413,
+                          "status", status);
+    }
+    zframe_t *frame = zframe_new (bytes, size);
+    free (bytes);
+    zframe_send (&frame, self->dealer, 0);
     int64_t deadline = zclock_mono () + timeout_ms;
     while (true) {
         int64_t left = deadline - zclock_mono ();

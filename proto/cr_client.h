@@ -43,9 +43,16 @@ void
 
 //  Sends a request (borrowed; "v" and "id" are set on it) and waits up
 //  to timeout_ms for its reply, discarding replies to older requests.
-//  Returns the reply map (caller owns) or NULL on timeout/interrupt.
+//  Returns the reply map (caller owns) or NULL on timeout/interrupt. A
+//  request whose encoding exceeds CR_CLIENT_MAX_REQUEST is not sent: the
+//  reply is then a 413 RequestEntityTooLarge Status made here.
 json_t *
     cr_client_call (cr_client_t *self, json_t *request, int timeout_ms);
+
+//  The largest request the broker's socket accepts (it drops the
+//  connection on larger ones; it answers 413 to any request over
+//  CR_MAX_FRAME that it can still read).
+#define CR_CLIENT_MAX_REQUEST   (16 * 1024 * 1024 - 4096)
 
 //  Sends a request without waiting; returns its id.
 int64_t

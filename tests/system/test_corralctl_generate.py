@@ -477,3 +477,14 @@ def test_help_and_unsupported(cluster):
     #   Not a generator: create's own error, as before
     assert bad(cluster, "create", "widget", "x") == \
         "error: Unexpected args: [widget x]\nSee 'corralctl create -h' for help and examples\n"
+
+
+def test_request_too_large_for_the_broker_is_refused_clearly(cluster, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("x" * (17 * 1024 * 1024))
+    r = cluster.ctl("create", "configmap", "huge", "--from-file=%s" % big)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: failed to create configmap: request of ") and \
+        r.stderr.endswith("bytes is larger than the limit of 1572864 bytes\n"), r.stderr
+    # ...and the broker still answers.
+    assert cluster.ctl("get", "namespaces").returncode == 0
