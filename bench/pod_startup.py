@@ -81,6 +81,7 @@ class Bench:
         octet = random.randrange(100, 200)
         self.flags = ["--data-dir", self.dir, "--etcd-port", str(free_port()), "--broker-port", str(free_port()),
                       "--events-port", str(free_port()), "--registry-port", str(free_port()),
+                      "--gateway-port", str(free_port()),
                       "--nodes", "3", "--node-bridge", "cpb" + tag, "--node-prefix", self.prefix,
                       "--node-network", "10.251.%d.0/24" % octet, "--cluster-cidr", "10.249.0.0/16"]
 

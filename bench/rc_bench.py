@@ -67,7 +67,7 @@ class Cluster:
         help_text = subprocess.run([self.corral_bin(), "--help"], capture_output=True, text=True).stdout + \
             subprocess.run([self.corral_bin(), "--help"], capture_output=True, text=True).stderr
         if "--nodes" in help_text:
-            self.args += ["--nodes", "0", "--disable", "scheduler,registry"]
+            self.args += ["--nodes", "0", "--disable", "scheduler,registry,gateway"]
         self.env = dict(os.environ, CORRALCONFIG=os.path.join(self.dir, "admin.conf"))
         self.scheduler = None
 

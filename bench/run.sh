@@ -10,7 +10,7 @@ scripts/deps.sh
 scons -Q -j"$(nproc)" variant=release >/dev/null
 bin=build/release/bin
 dir=$(mktemp -d /tmp/corral-bench.XXXXXX)
-ports="--data-dir $dir --etcd-port 23900 --broker-port 17900 --events-port 17901 --nodes 0 --disable scheduler,registry"
+ports="--data-dir $dir --etcd-port 23900 --broker-port 17900 --events-port 17901 --nodes 0 --disable scheduler,registry,gateway"
 $bin/corral up $ports >/dev/null
 trap '$bin/corral down $ports >/dev/null; rm -rf "$dir"' EXIT
 $bin/corral-bench --etcd http://127.0.0.1:23900 --config "$dir/admin.conf" \

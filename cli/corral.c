@@ -5,7 +5,7 @@
               [--broker-port N] [--events-port N] [--address IP]
               [--nodes N] [--node-network CIDR] [--node-bridge NAME]
               [--node-prefix PREFIX] [--cluster-cidr CIDR]
-              [--registry-port N] [--disable LIST] [--heartbeat-interval D]
+              [--registry-port N] [--gateway-port N] [--disable LIST] [--heartbeat-interval D]
               [--node-monitor-grace-period D] [--pod-eviction-timeout D]
     corral down [--data-dir DIR]
     corral status [--data-dir DIR]
@@ -15,9 +15,11 @@
     cluster's CurveZMQ certificates and the admin client config, starts
     an embedded etcd (the Debian etcd-server binary, data under
     DIR/etcd) unless --etcd-servers names an external one, then the
-    control plane (broker, controllers, scheduler), a local image
-    registry seeded with busybox, and N nodes (default 3), waits until
-    each answers, and prints how to use it. Components already running
+    control plane (broker, controllers, scheduler, and the HTTP gateway
+    for kubectl on --address:--gateway-port, 127.0.0.1:8080, with a
+    kubeconfig for it in DIR/kubeconfig), a local image registry seeded
+    with busybox, and N nodes (default 3), waits until each answers, and
+    prints how to use it. Components already running
     (their pid files name live processes) are left alone, so a second
     `corral up` is harmless.
 
@@ -33,7 +35,7 @@
     "localhost:<port>" there (--registry-mirror), so an image named
     127.0.0.1:5000/busybox:1.35 runs on every node; unqualified names
     ("busybox:1.35") resolve to it too. --disable scheduler,controllers,
-    registry leaves those out (tests run their own). The node layout is
+    registry,gateway leaves those out (tests run their own). The node layout is
     kept in DIR/nodes.json for `down` and `status`.
 
     down: stops the components in reverse order (SIGTERM, then SIGKILL
@@ -76,6 +78,7 @@ typedef struct {
     const char *heartbeat;      //  --heartbeat-interval of the nodes, or NULL
     const char *grace;          //  --node-monitor-grace-period, or NULL
     const char *eviction;       //  --pod-eviction-timeout, or NULL
+    int gateway_port;           //  --gateway-port
 } s_opts_t;
 
 //  True if --disable names the component.
@@ -198,20 +201,30 @@ s_discard (char *ptr, size_t size, size_t nmemb, void *userdata)
     return size * nmemb;
 }
 
+//  True when GET url answers 200 within a second (no proxy: every
+//  component here is on this machine).
 static bool
-s_etcd_healthy (const char *url)
+s_http_ok (const char *url)
 {
     CURL *curl = curl_easy_init ();
-    char *health = zsys_sprintf ("%s/health", url);
-    curl_easy_setopt (curl, CURLOPT_URL, health);
+    curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
     CURLcode rc = curl_easy_perform (curl);
     long code = 0;
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup (curl);
-    free (health);
     return rc == CURLE_OK && code == 200;
+}
+
+static bool
+s_etcd_healthy (const char *url)
+{
+    char *health = zsys_sprintf ("%s/health", url);
+    bool ok = s_http_ok (health);
+    free (health);
+    return ok;
 }
 
 //  Pings the broker with the admin config; returns the reply or NULL.
@@ -396,8 +409,19 @@ typedef struct {
 static const s_service_t s_services [] = {
     { "controllers", "corral-controllers" },
     { "scheduler", "corral-scheduler" },
+    { "gateway", "corral-gateway" },
     { NULL, NULL }
 };
+
+//  True when the gateway answers GET /version.
+static bool
+s_gateway_healthy (const s_opts_t *o)
+{
+    char *url = zsys_sprintf ("http://%s:%d/version", o->address, o->gateway_port);
+    bool ok = s_http_ok (url);
+    free (url);
+    return ok;
+}
 
 //  Starts one service; it counts as started when it is still running
 //  half a second later (a bad config or an unreachable broker ends it).
@@ -412,8 +436,21 @@ s_start_service (const s_opts_t *o, const s_service_t *svc)
     }
     char *exe = zsys_sprintf ("%s/%s", o->bindir, svc->program);
     char *conf = s_path (o, "admin.conf");
-    char *argv [8] = { exe, "--corralconfig", conf, NULL };
+    char *argv [12] = { exe, "--corralconfig", conf, NULL };
     int argc = 3;
+    char port [16];
+    snprintf (port, sizeof (port), "%d", o->gateway_port);
+    char *kubeconfig = s_path (o, "kubeconfig");
+    if (streq (svc->name, "gateway")) {
+        //  The classic insecure API port, on the address clients use.
+        argv [argc++] = "--address";
+        argv [argc++] = (char *) o->address;
+        argv [argc++] = "--port";
+        argv [argc++] = port;
+        argv [argc++] = "--kubeconfig-out";
+        argv [argc++] = kubeconfig;
+        argv [argc] = NULL;
+    }
     if (streq (svc->name, "controllers")) {
         if (o->grace) {
             argv [argc++] = "--node-monitor-grace-period";
@@ -428,12 +465,22 @@ s_start_service (const s_opts_t *o, const s_service_t *svc)
     pid_t pid = s_spawn (o, svc->name, argv);
     usleep (500000);
     int rc = pid > 0 && s_running (o, svc->name) ? 0 : -1;
+    //  The gateway is up when it answers.
+    for (int i = 0; rc == 0 && streq (svc->name, "gateway") && !s_gateway_healthy (o); i++)
+        if (i == 100 || !s_running (o, svc->name))
+            rc = -1;
+        else
+            usleep (100000);
+    if (rc == 0 && streq (svc->name, "gateway"))
+        printf ("%s started (pid %d, http://%s:%d)\n", svc->program, pid, o->address, o->gateway_port);
+    else
     if (rc == 0)
         printf ("%s started (pid %d)\n", svc->program, pid);
     else
         fprintf (stderr, "corral: %s did not start; see %s/logs/%s.log\n", svc->program, o->data_dir, svc->name);
     free (exe);
     free (conf);
+    free (kubeconfig);
     return rc;
 }
 
@@ -502,18 +549,10 @@ static const char *s_registry_config =
 static bool
 s_registry_healthy (const s_opts_t *o)
 {
-    CURL *curl = curl_easy_init ();
     char *url = zsys_sprintf ("http://127.0.0.1:%d/v2/", o->registry_port);
-    curl_easy_setopt (curl, CURLOPT_URL, url);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 1000L);
-    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_discard);
-    CURLcode rc = curl_easy_perform (curl);
-    long code = 0;
-    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup (curl);
+    bool ok = s_http_ok (url);
     free (url);
-    return rc == CURLE_OK && code == 200;
+    return ok;
 }
 
 static bool
@@ -839,6 +878,9 @@ s_up (const s_opts_t *o)
         return 1;
     printf ("\nCorral is up. Data, certificates and logs are in %s.\n", o->data_dir);
     printf ("  export CORRALCONFIG=%s/admin.conf\n", o->data_dir);
+    if (!s_disabled (o, "gateway"))
+        printf ("  export KUBECONFIG=%s/kubeconfig    # kubectl (http://%s:%d)\n", o->data_dir, o->address,
+                o->gateway_port);
     if (o->nodes > 0) {
         printf ("  %s/corralctl get nodes\n", o->bindir);
         if (s_registry_wanted (o))
@@ -914,6 +956,14 @@ s_status (const s_opts_t *o)
             continue;
         pid = s_running (o, svc->name);
         snprintf (pidtxt, sizeof (pidtxt), "%d", pid);
+        if (streq (svc->name, "gateway")) {
+            snprintf (ep, sizeof (ep), "http://%s:%d", o->address, o->gateway_port);
+            bool healthy = pid && s_gateway_healthy (o);
+            printf ("%-20s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", ep,
+                    healthy ? "healthy" : pid ? "not answering" : "not running");
+            rc |= !healthy;
+            continue;
+        }
         printf ("%-20s %-8s %-28s %s\n", svc->program, pid ? pidtxt : "-", "-", pid ? "running" : "not running");
         rc |= !pid;
     }
@@ -989,7 +1039,7 @@ s_add_client (const s_opts_t *o, const char *name, const char *out, const char *
 static bool
 s_disable_valid (const char *list)
 {
-    static const char *known [] = { "scheduler", "controllers", "registry", NULL };
+    static const char *known [] = { "scheduler", "controllers", "registry", "gateway", NULL };
     char *copy = strdup (list);
     char *save = NULL;
     bool valid = true;
@@ -998,7 +1048,8 @@ s_disable_valid (const char *list)
         for (int k = 0; known [k]; k++)
             valid |= streq (known [k], name);
         if (!valid)
-            fprintf (stderr, "corral: --disable: unknown component %s (scheduler, controllers, registry)\n", name);
+            fprintf (stderr, "corral: --disable: unknown component %s (scheduler, controllers, registry, gateway)\n",
+                     name);
     }
     free (copy);
     return valid;
@@ -1022,7 +1073,8 @@ s_usage (FILE *f)
         "  --node-prefix PREFIX  node network namespace names (default corral-)\n"
         "  --cluster-cidr CIDR   pod addresses, a /24 per node (default 10.244.0.0/16)\n"
         "  --registry-port N     local registry on 127.0.0.1 (default 5000; 0: none)\n"
-        "  --disable LIST        leave out scheduler, controllers, registry (comma-separated)\n"
+        "  --gateway-port N      kubectl's HTTP API on --address (default 8080)\n"
+        "  --disable LIST        leave out scheduler, controllers, registry, gateway\n"
         "  --heartbeat-interval D          nodes' status period (default 10s)\n"
         "  --node-monitor-grace-period D   a silent node turns NotReady (default 40s)\n"
         "  --pod-eviction-timeout D        then its pods are evicted (default 5m)\n");
@@ -1032,7 +1084,7 @@ int
 main (int argc, char **argv)
 {
     s_opts_t o = { "/var/lib/corral", NULL, 2379, 7400, 7401, "127.0.0.1", "",
-                   3, "10.250.0.0/24", "corral0", "corral-", "10.244.0.0/16", 5000, "", NULL, NULL, NULL };
+                   3, "10.250.0.0/24", "corral0", "corral-", "10.244.0.0/16", 5000, "", NULL, NULL, NULL, 8080 };
     char *disable = NULL;
     const char *command = NULL, *arg = NULL, *out = NULL, *role = "admin";
     for (int i = 1; i < argc; i++) {
@@ -1114,6 +1166,9 @@ main (int argc, char **argv)
         else
         if (streq (a, "--pod-eviction-timeout"))
             o.eviction = v;
+        else
+        if (streq (a, "--gateway-port"))
+            o.gateway_port = atoi (v);
         else {
             fprintf (stderr, "corral: unknown option %s\n", a);
             s_usage (stderr);
@@ -1121,7 +1176,7 @@ main (int argc, char **argv)
         }
     }
     if (o.etcd_port <= 0 || o.broker_port <= 0 || o.events_port <= 0 || o.registry_port < 0
-    ||  o.registry_port > 65535) {
+    ||  o.registry_port > 65535 || o.gateway_port <= 0 || o.gateway_port > 65535) {
         fprintf (stderr, "corral: ports must be positive numbers\n");
         free (disable);
         return 2;

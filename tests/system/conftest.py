@@ -51,7 +51,7 @@ class Cluster:
 
     def __init__(self, data_dir, extra=None):
         self.data_dir = str(data_dir)
-        self.extra = list(extra) if extra is not None else ["--nodes", "0", "--disable", "scheduler,registry"]
+        self.extra = list(extra) if extra is not None else ["--nodes", "0", "--disable", "scheduler,registry,gateway"]
         self.etcd_port = free_port(pair=True)
         self.broker_port = free_port()
         self.events_port = free_port()
@@ -138,7 +138,7 @@ class Cluster:
 #   (a running controller would update their Deployments, remove
 #   finalizers, renew its leader Lease...). A test module asks for it
 #   with CORRAL_UP = BROKER_ONLY.
-BROKER_ONLY = ["--nodes", "0", "--disable", "scheduler,registry,controllers"]
+BROKER_ONLY = ["--nodes", "0", "--disable", "scheduler,registry,controllers,gateway"]
 
 
 @pytest.fixture(scope="module")

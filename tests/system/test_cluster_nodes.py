@@ -41,7 +41,7 @@ def run(*cmd):
 def cl(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp("nodes"), extra=[
         "--nodes", "3", "--node-bridge", BRIDGE, "--node-prefix", PREFIX, "--node-network", NODE_NET,
-        "--cluster-cidr", CLUSTER_CIDR, "--registry-port", str(_free_port()),
+        "--cluster-cidr", CLUSTER_CIDR, "--registry-port", str(_free_port()), "--gateway-port", str(_free_port()),
         "--heartbeat-interval", "1s", "--node-monitor-grace-period", "5s", "--pod-eviction-timeout", "4s"])
     try:
         c.up_out = c.corral("up", timeout=180).stdout
@@ -395,3 +395,27 @@ def test_logs_and_exec_through_the_node_endpoint(cl, admin):
     r = cl.ctl("exec", "talker", "--", "sh", "-c", "hostname; exit 7")
     assert r.returncode == 7 and r.stdout == "talker\n", (r.returncode, r.stdout, r.stderr)
     delete_pods(admin, ["talker"])
+
+
+def test_kubectl_through_the_gateway_corral_up_started(cl, tmp_path):
+    """`corral up` runs corral-gateway and writes a kubeconfig: the user
+    guide's kubectl commands work with it as written."""
+    kubeconfig = os.path.join(cl.data_dir, "kubeconfig")
+    assert os.path.exists(kubeconfig)
+    assert "export KUBECONFIG=%s" % kubeconfig in cl.up_out
+    env = dict(os.environ, KUBECONFIG=kubeconfig, HOME=str(tmp_path))
+
+    def kubectl(*args):
+        p = subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+    rows = [l.split() for l in kubectl("get", "nodes").strip().split("\n")]
+    assert rows[0][:3] == ["NAME", "STATUS", "ROLES"] and [r[0] for r in rows[1:]] == NODES
+    assert all(r[1] == "Ready" for r in rows[1:])
+    out = kubectl("get", "nodes", "-o", "jsonpath={range .items[*]}{@.metadata.name}:{range @.status.conditions[*]}"
+                                        "{@.type}={@.status};{end}{end}")
+    for node in NODES:
+        part = out.split(node + ":")[1]
+        assert "OutOfDisk=False;" in part and "Ready=True;" in part, out
+    status = cl.corral("status").stdout
+    assert [l for l in status.splitlines() if l.startswith("corral-gateway ")][0].split()[3] == "healthy", status

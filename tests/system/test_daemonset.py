@@ -99,7 +99,7 @@ class Kubelet(threading.Thread):
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """The control plane with its scheduler (no nodes, no registry)."""
-    c = Cluster(tmp_path_factory.mktemp("cluster"), extra=["--nodes", "0", "--disable", "registry"])
+    c = Cluster(tmp_path_factory.mktemp("cluster"), extra=["--nodes", "0", "--disable", "registry,gateway"])
     c.up()
     yield c
     c.close()

@@ -35,7 +35,7 @@ def cl(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp("workloads"), extra=[
         "--nodes", "3", "--node-bridge", BRIDGE, "--node-prefix", PREFIX,
         "--node-network", "10.251.%d.0/24" % NET_OCTET, "--cluster-cidr", "10.247.0.0/16",
-        "--registry-port", str(free_port()),
+        "--registry-port", str(free_port()), "--gateway-port", str(free_port()),
         "--heartbeat-interval", "1s", "--node-monitor-grace-period", "5s", "--pod-eviction-timeout", "3s"])
     try:
         c.corral("up", timeout=180)
