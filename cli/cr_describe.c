@@ -1404,8 +1404,9 @@ s_describe_service (s_out_t *o, const json_t *svc, const json_t *extra)
                  json_is_integer (target) ? (long long) json_integer_value (target) : cr_obj_int (port, "port", 0), proto);
         if (cr_obj_int (port, "nodePort", 0))
             s_w (o, 0, "NodePort:\t%s\t%lld/%s\n", pname, cr_obj_int (port, "nodePort", 0), proto);
-        //  Endpoints of this port: "ip:port,ip:port + N more..."
-        if (!json_is_object (endpoints))
+        //  Endpoints of this port: "ip:port,ip:port + N more..."; none
+        //  at all (no object, or one without subsets): "<none>".
+        if (!json_is_object (endpoints) || json_array_size (json_object_get (endpoints, "subsets")) == 0)
             s_w (o, 0, "Endpoints:\t<none>\n");
         else {
             cr_buf_t text = { 0 };

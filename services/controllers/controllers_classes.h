@@ -20,6 +20,7 @@
 #include "cr_job.h"
 #include "cr_deployment.h"
 #include "cr_replicaset.h"
+#include "cr_endpoints.h"
 #include "cr_gc.h"
 #include "cr_leader.h"
 

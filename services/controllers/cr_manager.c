@@ -51,6 +51,7 @@ static const struct {
     { "replicaset-controller", "replicaset", cr_replicaset_start },
     { "replicationcontroller-controller", "replicationcontroller", cr_replicationcontroller_start },
     { "garbage-collector-controller", "garbagecollector", cr_gc_start },
+    { "endpoint-controller", "endpoint", cr_endpoints_start },
     { NULL, NULL, NULL }
 };
 

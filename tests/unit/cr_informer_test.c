@@ -190,7 +190,7 @@ CR_TEST (informer_manager_controller_list)
     ASSERT_EQ (cr_manager_check_controllers ("*,bogus", err, sizeof (err)), -1);
     ASSERT_STR_EQ (err, "\"bogus\" is not in the list of known controllers (known: node-lifecycle-controller, "
                         "daemonset-controller, job-controller, deployment-controller, replicaset-controller, "
-                        "replicationcontroller-controller, garbage-collector-controller)");
+                        "replicationcontroller-controller, garbage-collector-controller, endpoint-controller)");
     ASSERT_EQ (cr_manager_check_controllers ("", err, sizeof (err)), -1);
     ASSERT_EQ (cr_manager_check_controllers (NULL, err, sizeof (err)), -1);
     ASSERT_TRUE (cr_manager_enabled ("*", "node-lifecycle-controller"));
