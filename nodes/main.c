@@ -34,9 +34,16 @@
       --netns NAME                  run in this network namespace (a name under
                                     /var/run/netns or a path): the node's own
                                     network when several nodes share a machine
+      --proxy-mode iptables|none    the service proxy (cr_proxy): iptables
+                                    (default) programs Services as NAT rules
+                                    in the node's network namespace
+      --service-cluster-ip-range CIDR   the broker's service range, routed
+                                    when the node has no route for it
+                                    (default 10.254.0.0/16)
       --cleanup                     remove every container and pod network of
                                     this node (--root, --pod-bridge,
-                                    --pod-netns-prefix) and exit
+                                    --pod-netns-prefix) and the service
+                                    proxy's rules, and exit
       -v, --verbose                 log every pod event
     Options also take the --name=value form. SIGTERM or SIGINT stop it.
     =========================================================================
@@ -55,7 +62,8 @@ s_usage (FILE *out)
         "                   [--runc PATH] [--default-registry HOST:PORT]\n"
         "                   [--insecure-registries LIST] [--registry-mirror R=HOST:PORT,...]\n"
         "                   [--pod-bridge NAME] [--netns NAME] [--cleanup]\n"
-        "                   [--pod-netns-prefix PREFIX] [-v]\n");
+        "                   [--pod-netns-prefix PREFIX] [--proxy-mode iptables|none]\n"
+        "                   [--service-cluster-ip-range CIDR] [-v]\n");
 }
 
 //  True if text is an IPv4 or IPv6 address.
@@ -99,6 +107,7 @@ main (int argc, char **argv)
     const char *runc = "runc";
     const char *default_registry = NULL, *insecure = NULL, *bridge = NULL, *prefix = NULL, *mirrors = NULL;
     const char *netns = NULL, *authorized = NULL;
+    const char *proxy_mode = "iptables", *service_cidr = NULL;
     bool cleanup = false;
     bool verbose = false;
     static const char *valued [] = {
@@ -106,12 +115,13 @@ main (int argc, char **argv)
         "--heartbeat-interval", "--port", "--node-labels", "--register-with-taints",
         "--eviction-hard", "--eviction-hard-memory", "--runc", "--default-registry",
         "--insecure-registries", "--pod-bridge", "--pod-netns-prefix", "--registry-mirror", "--netns",
-        "--authorized-keys", NULL
+        "--authorized-keys", "--proxy-mode", "--service-cluster-ip-range", NULL
     };
     const char **slots [] = {
         &config_path, &hostname, &node_ip, &external_ip, &root, &interval, &port_text, &labels_text,
         &taints_text, &eviction, &eviction_memory, &runc,
-        &default_registry, &insecure, &bridge, &prefix, &mirrors, &netns, &authorized
+        &default_registry, &insecure, &bridge, &prefix, &mirrors, &netns, &authorized,
+        &proxy_mode, &service_cidr
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
@@ -174,6 +184,14 @@ main (int argc, char **argv)
         return 2;
     }
     cfg.port = (int) port;
+    if (!streq (proxy_mode, "iptables") && !streq (proxy_mode, "none")) {
+        fprintf (stderr, "corral-node: --proxy-mode %s is not one of iptables, none\n", proxy_mode);
+        return 2;
+    }
+    if (service_cidr && cr_proxy_check_cidr (service_cidr, err, sizeof (err)) != 0) {
+        fprintf (stderr, "corral-node: --service-cluster-ip-range: %s\n", err);
+        return 2;
+    }
     json_t *labels = cr_agent_parse_labels (labels_text, err, sizeof (err));
     if (!labels) {
         fprintf (stderr, "corral-node: --node-labels: %s\n", err);
@@ -253,6 +271,8 @@ main (int argc, char **argv)
         cfg.pod_bridge = bridge;
         cfg.netns_prefix = prefix;
         rc = cr_agent_cleanup (&cfg) == 0 ? 0 : 1;
+        if (cr_proxy_cleanup (root) != 0)
+            rc = 1;
         goto done;
     }
     config = cr_config_load (config_path, err, sizeof (err));
@@ -304,6 +324,8 @@ main (int argc, char **argv)
     else
         zsys_info ("corral-node: no --authorized-keys: the agent's endpoint (logs, exec) is disabled");
     zactor_t *agent = zactor_new (cr_agent_actor, &cfg);
+    cr_proxy_config_t proxy_cfg = { config, name, node_ip, root, service_cidr, verbose };
+    zactor_t *proxy = streq (proxy_mode, "iptables") ? zactor_new (cr_proxy_actor, &proxy_cfg) : NULL;
     while (!zsys_interrupted) {
         zpoller_t *poller = zpoller_new (agent, NULL);
         zpoller_wait (poller, 1000);
@@ -316,6 +338,7 @@ main (int argc, char **argv)
             break;
         }
     }
+    zactor_destroy (&proxy);
     zactor_destroy (&agent);
     zactor_destroy (&api);
     zsys_info ("corral-node: stopped");

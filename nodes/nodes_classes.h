@@ -30,6 +30,7 @@
 #include "cr_image.h"
 #include "cr_agent.h"
 #include "cr_agentapi.h"
+#include "cr_proxy.h"
 
 //  In a child between fork and exec: default signal dispositions and an
 //  empty mask (a container or exec'd command must not inherit what the

@@ -72,7 +72,8 @@ def agent(cluster, admin, node_config, registry, tmp_path_factory):  # noqa: F81
     cmd = [os.path.join(BIN, "corral-node"), "--corralconfig", node_config, "--hostname-override", NODE,
            "--node-ip", "127.0.0.1", "--root", root, "--heartbeat-interval", "1s", "--port", str(port),
            "--authorized-keys", os.path.join(cluster.data_dir, "authorized"),
-           "--default-registry", registry.host, "--pod-bridge", BRIDGE, "--pod-netns-prefix", PREFIX, "-v"]
+           "--default-registry", registry.host, "--pod-bridge", BRIDGE, "--pod-netns-prefix", PREFIX,
+           "--proxy-mode", "none", "-v"]  # the agent runs in this machine's namespace: no iptables
     supp = str(tmp_path_factory.mktemp("lsan") / "lsan.supp")
     with open(supp, "w") as f:
         f.write("leak:libcrypto.so\n")
@@ -225,7 +226,7 @@ def test_node_publishes_endpoint(admin, agent, node_config):
 def test_endpoint_start_errors(cluster, node_config, tmp_path):
     exe = os.path.join(BIN, "corral-node")
     base = [exe, "--corralconfig", node_config, "--hostname-override", "nx", "--node-ip", "127.0.0.1",
-            "--root", str(tmp_path)]
+            "--root", str(tmp_path), "--proxy-mode", "none"]
     p = subprocess.run(base + ["--authorized-keys", str(tmp_path / "missing")], capture_output=True, text=True,
                        timeout=20, env=cluster.env)
     assert p.returncode == 1, p

@@ -46,7 +46,8 @@ class Agent:
                "--hostname-override", NODE, "--node-ip", "127.0.0.1", "--external-ip", EXTERNAL_IP,
                "--root", self.root, "--heartbeat-interval", "1s", "--port", str(PORT),
                "--node-labels", "zone=test-a,corral.test/role=agent",
-               "--register-with-taints", "corral.test/agent=yes:PreferNoSchedule", "-v", *extra]
+               "--register-with-taints", "corral.test/agent=yes:PreferNoSchedule", "--proxy-mode", "none", "-v",
+               *extra]
         with open(path, "w") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          env=dict(self.cluster.env, ASAN_OPTIONS="detect_leaks=1"))
@@ -351,7 +352,7 @@ def test_wrong_node_name_refused_and_said_once(cluster, node_config, tmp_path):
     log = open(str(tmp_path / "wrong.log"), "w")
     a.logs.append(log.name)
     a.proc = subprocess.Popen([exe, "--corralconfig", node_config, "--hostname-override", "n9", "--node-ip",
-                               "127.0.0.1", "--root", a.root, "--heartbeat-interval", "200ms"],
+                               "127.0.0.1", "--root", a.root, "--heartbeat-interval", "200ms", "--proxy-mode", "none"],
                               stdout=log, stderr=subprocess.STDOUT, env=cluster.env)
     log.close()
     try:

@@ -110,7 +110,8 @@ def agent(cluster, admin, registry, tmp_path_factory):  # noqa: F811
     logpath = str(tmp_path_factory.mktemp("nodelog") / "corral-node.log")
     cmd = [os.path.join(BIN, "corral-node"), "--corralconfig", config, "--hostname-override", NODE,
            "--node-ip", "127.0.0.1", "--root", root, "--heartbeat-interval", "1s", "--port", "10356",
-           "--default-registry", registry.host, "--pod-bridge", BRIDGE, "--pod-netns-prefix", PREFIX, "-v"]
+           "--default-registry", registry.host, "--pod-bridge", BRIDGE, "--pod-netns-prefix", PREFIX,
+           "--proxy-mode", "none", "-v"]  # the agent runs in this machine's namespace: no iptables
     # OpenSSL's per-thread state of curl in the pull threads sometimes
     # shows as a leak at exit: not ours.
     supp = str(tmp_path_factory.mktemp("lsan") / "lsan.supp")
