@@ -184,13 +184,20 @@ def run(args, d, gw_port):
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, {"buf": b"", "t": None})
         socks.append(s)
-    time.sleep(2.0)
-    # Drain the headers.
-    for key, _ in sel.select(timeout=0.5):
-        try:
-            key.data["buf"] += key.fileobj.recv(65536)
-        except BlockingIOError:
-            pass
+    # Every watch established (its response headers read) before the change.
+    pending = set(socks)
+    deadline = time.time() + 60
+    while pending and time.time() < deadline:
+        for key, _ in sel.select(timeout=1):
+            try:
+                key.data["buf"] += key.fileobj.recv(65536)
+            except BlockingIOError:
+                continue
+            if b"\r\n\r\n" in key.data["buf"]:
+                assert key.data["buf"].startswith(b"HTTP/1.1 200"), key.data["buf"][:200]
+                pending.discard(key.fileobj)
+    assert not pending, "%d watches not established" % len(pending)
+    time.sleep(0.5)
     for s in socks:
         k = sel.get_key(s)
         k.data["buf"] = b""
