@@ -23,7 +23,9 @@
 
     The stream speaks docs/PROTOCOL.md ("The node agent's endpoint"): one
     request, then data frames answered with credit, heartbeats answered
-    with keepalive, and an end (logs), an exit (exec) or an error. Errors
+    with keepalive, and an end (logs), an exit (exec) or an error. Finding
+    the agent, the socket and the frames are proto's cr_agentclient,
+    which corral-gateway's kubectl logs/exec use too. Errors
     are printed as kubectl prints them: for logs the agent's Status
     ('Error from server (BadRequest): container "c" in pod "p" is waiting
     to start: ContainerCreating'); for exec the agent's refusals as a
@@ -41,9 +43,6 @@
 #include "cli_classes.h"
 
 #define S_WINDOW        (1 << 20)   //  Output bytes the agent may send ahead
-#define S_DIAL_MS       15000       //  First answer from the agent
-#define S_SILENCE_MS    20000       //  No frame (the agent beats every 5 s)
-#define S_KEY_ANNOTATION "corral.io/curve-public-key"
 
 const cr_flag_t cr_ctl_logs_flags [] = {
     { "container", 'c', CR_FLAG_STRING, NULL, NULL, "Print the logs of this container" },
@@ -307,36 +306,12 @@ s_agent_of (cr_ctl_t *ctl, const char *node_name)
         json_decref (reply);
         return NULL;
     }
-    const char *address = NULL;
-    const char *types [] = { "InternalIP", "ExternalIP", NULL };
-    for (int k = 0; types [k] && !address; k++) {
-        size_t i;
-        json_t *a;
-        json_array_foreach (cr_obj_get (node, "status.addresses"), i, a)
-            if (!address && streq (cr_str_or (cr_obj_str (a, "type"), ""), types [k]) && cr_obj_str (a, "address"))
-                address = cr_obj_str (a, "address");
-    }
-    long long port = cr_obj_int (node, "status.daemonEndpoints.kubeletEndpoint.Port", 0);
-    const char *key = json_string_value (json_object_get (cr_obj_get (node, "metadata.annotations"),
-                                                          S_KEY_ANNOTATION));
-    json_t *agent = NULL;
-    if (!address)
-        fprintf (stderr, "Error from server: no preferred addresses found; node %s has no InternalIP or "
-                 "ExternalIP\n", node_name);
-    else
-    if (port < 1 || port > 65535)
-        fprintf (stderr, "error: the agent of node %s serves no logs or exec (its corral-node runs without "
-                 "--authorized-keys)\n", node_name);
-    else
-    if (!key || strlen (key) != 40)
-        fprintf (stderr, "error: node %s does not publish its agent's CurveZMQ key (annotation %s)\n", node_name,
-                 S_KEY_ANNOTATION);
-    else {
-        char *endpoint = strchr (address, ':') ? zsys_sprintf ("tcp://[%s]:%lld", address, port)
-                                               : zsys_sprintf ("tcp://%s:%lld", address, port);
-        agent = json_pack ("{s:s, s:s, s:s}", "endpoint", endpoint, "key", key, "node", node_name);
-        free (endpoint);
-    }
+    json_t *status = NULL;
+    json_t *agent = cr_agentclient_locate (node, &status);
+    if (!agent)
+        fprintf (stderr, "error: %s\n", cr_str_or (cr_obj_str (status, "message"), "the node's agent cannot be "
+                                                                                  "reached"));
+    json_decref (status);
     json_decref (node);
     return agent;
 }
@@ -378,19 +353,11 @@ s_terminal_size (int *width, int *height)
     }
 }
 
-//  Sends a map (consumed; "v" and "id" set) and an optional payload.
+//  Sends a map of the stream (consumed) and an optional payload.
 static void
 s_send (zsock_t *sock, json_t *header, const void *data, size_t size)
 {
-    json_object_set_new (header, "v", json_integer (CR_PROTOCOL_VERSION));
-    json_object_set_new (header, "id", json_integer (1));
-    size_t n;
-    char *bytes = cr_mpack_encode (header, &n);
-    json_decref (header);
-    zmq_send (zsock_resolve (sock), bytes, n, data ? ZMQ_SNDMORE : 0);
-    if (data)
-        zmq_send (zsock_resolve (sock), data, size, 0);
-    free (bytes);
+    cr_agentclient_send (sock, 1, header, data, size);
 }
 
 //  Writes all of data to fd. Returns 0 or -1.
@@ -424,17 +391,10 @@ s_stream (cr_ctl_t *ctl, const json_t *agent, json_t *req, bool exec, bool in, b
         json_decref (req);
         return 1;
     }
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    zcert_apply (config->cert, sock);
-    zsock_set_curve_serverkey (sock, cr_obj_str (agent, "key"));
-    zsock_set_linger (sock, 0);
-    zsock_set_rcvtimeo (sock, 0);
-    zsock_set_sndhwm (sock, 0);
-    if (strchr (endpoint + 6, '['))
-        zsock_set_ipv6 (sock, 1);
-    if (zsock_connect (sock, "%s", endpoint) != 0) {
-        fprintf (stderr, "error: cannot connect to %s\n", endpoint);
-        zsock_destroy (&sock);
+    char err [256];
+    zsock_t *sock = cr_agentclient_connect (config->cert, endpoint, cr_obj_str (agent, "key"), err, sizeof (err));
+    if (!sock) {
+        fprintf (stderr, "error: %s\n", err);
         json_decref (req);
         return 1;
     }
@@ -451,7 +411,7 @@ s_stream (cr_ctl_t *ctl, const json_t *agent, json_t *req, bool exec, bool in, b
     }
     s_send (sock, req, NULL, 0);
     int timeout = cr_ctl_timeout_ms (ctl);
-    int64_t dial_deadline = zclock_mono () + (timeout < S_DIAL_MS ? timeout : S_DIAL_MS);
+    int64_t dial_deadline = zclock_mono () + (timeout < CR_AGENTCLIENT_DIAL_MS ? timeout : CR_AGENTCLIENT_DIAL_MS);
     int64_t heard = zclock_mono ();
     bool started = false, in_open = in;
     int64_t in_window = 0, in_flight = 0;
@@ -485,17 +445,15 @@ s_stream (cr_ctl_t *ctl, const json_t *agent, json_t *req, bool exec, bool in, b
                 rc = 1;
             }
             else
-            if (started && now - heard > S_SILENCE_MS) {
+            if (started && now - heard > CR_AGENTCLIENT_SILENCE_MS) {
                 fprintf (stderr, "error: lost the connection to the agent of node %s at %s\n", node, endpoint);
                 rc = 1;
             }
             continue;
         }
-        if (items [0].revents & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv (sock);
-            zframe_t *head = msg ? zmsg_first (msg) : NULL;
-            zframe_t *payload = msg ? zmsg_next (msg) : NULL;
-            json_t *h = head ? cr_mpack_decode (zframe_data (head), zframe_size (head), NULL, 0) : NULL;
+        json_t *h = NULL;
+        zframe_t *payload = NULL;
+        while (rc < 0 && (items [0].revents & ZMQ_POLLIN) && cr_agentclient_recv (sock, &h, &payload) > 0) {
             const char *type = cr_str_or (cr_obj_str (h, "type"), "");
             heard = now;
             if (streq (type, "start")) {
@@ -546,7 +504,7 @@ s_stream (cr_ctl_t *ctl, const json_t *agent, json_t *req, bool exec, bool in, b
                 rc = 1;
             }
             json_decref (h);
-            zmsg_destroy (&msg);
+            zframe_destroy (&payload);
         }
         if (poll_in && (items [1].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
             byte buf [32768];

@@ -350,75 +350,11 @@ fail:
     return NULL;
 }
 
-//  True if a container list (an array of container objects) has name.
-static bool
-s_has_container (const json_t *list, const char *name)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach (list, i, c)
-        if (streq (cr_str_or (cr_obj_str (c, "name"), ""), name))
-            return true;
-    return false;
-}
-
-//  The names of a container list, space-separated, as Go prints a
-//  []string inside brackets. Caller frees.
-static char *
-s_names (const json_t *list)
-{
-    cr_buf_t buf = { 0 };
-    size_t i;
-    json_t *c;
-    json_array_foreach (list, i, c)
-        cr_buf_printf (&buf, "%s%s", i > 0 ? " " : "", cr_str_or (cr_obj_str (c, "name"), ""));
-    return cr_buf_take (&buf);
-}
-
 const char *
 cr_agentapi_container (const json_t *req, const json_t *pod, json_t **status)
 {
-    assert (status);
-    *status = NULL;
-    const char *pod_name = cr_str_or (cr_obj_str (pod, "metadata.name"), "");
-    const char *name = cr_obj_str (req, "container");
-    const json_t *containers = cr_obj_get (pod, "spec.containers");
-    const json_t *inits = cr_obj_get (pod, "spec.initContainers");
-    if (name && *name) {
-        if (!s_has_container (containers, name) && !s_has_container (inits, name)
-        &&  !s_has_container (cr_obj_get (pod, "spec.ephemeralContainers"), name)) {
-            *status = cr_status_newf (CR_E_BAD_REQUEST, "container %s is not valid for pod %s", name, pod_name);
-            return NULL;
-        }
-        size_t i;
-        json_t *c;
-        const char *lists [] = { "spec.containers", "spec.initContainers", "spec.ephemeralContainers", NULL };
-        for (int k = 0; lists [k]; k++)
-            json_array_foreach (cr_obj_get (pod, lists [k]), i, c)
-                if (streq (cr_str_or (cr_obj_str (c, "name"), ""), name))
-                    return cr_obj_str (c, "name");
-        return NULL;    //  Not reached
-    }
-    if (json_array_size (containers) == 1 && cr_obj_str (json_array_get (containers, 0), "name"))
-        return cr_obj_str (json_array_get (containers, 0), "name");
-    if (json_array_size (containers) == 0) {
-        *status = cr_status_newf (CR_E_BAD_REQUEST, "a container name must be specified for pod %s", pod_name);
-        return NULL;
-    }
-    char *names = s_names (containers);
-    char *message = zsys_sprintf ("a container name must be specified for pod %s, choose one of: [%s]",
-                                  pod_name, names);
-    if (json_array_size (inits) > 0) {
-        char *init_names = s_names (inits);
-        char *longer = zsys_sprintf ("%s or one of the init containers: [%s]", message, init_names);
-        free (init_names);
-        free (message);
-        message = longer;
-    }
-    *status = cr_status_new (CR_E_BAD_REQUEST, message);
-    free (message);
-    free (names);
-    return NULL;
+    //  The apiserver's rule, shared with corral-gateway (proto).
+    return cr_agentclient_container (pod, cr_obj_str (req, "container"), status);
 }
 
 //  The 404 of a pod this node does not run.

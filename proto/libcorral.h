@@ -26,5 +26,6 @@
 #include "cr_client.h"
 #include "cr_auth.h"
 #include "cr_watch.h"
+#include "cr_agentclient.h"
 
 #endif

@@ -47,9 +47,20 @@
     Subresources: status and scale (the Scale is computed here from the
     object; writes become a patch of spec.replicas guarded by the
     object's resourceVersion, retried on conflict unless the client gave
-    one), binding (the broker's bind), eviction (a delete). log, exec,
-    attach and portforward answer 501 until the node agent's API can
-    serve them (docs/GATEWAY.md).
+    one), binding (the broker's bind), eviction (a delete), log and exec.
+    For log and exec this file does kube-apiserver's part: the options
+    (cr_gwagent_*_request), the pod, its container (as validateContainer
+    picks it), its node and the way to that node's agent
+    (cr_agentclient_locate); the agent hub (cr_gwagent) proxies the
+    stream. A log request suspends its connection until the agent starts
+    the stream (or refuses it: its Status is answered), then streams a
+    chunked text/plain body that the hub feeds. An exec is a WebSocket:
+    the handshake is checked here (cr_gwws) and answered 101 with the
+    chosen subprotocol (v5.channel.k8s.io, else v4), then the socket is
+    the hub's. Refusals before the upgrade are HTTP Statuses (kubectl
+    then retries with SPDY, gets the same Status and prints it); the
+    agent's refusals come after it, on channel 3. attach and portforward
+    answer 501.
     =========================================================================
 */
 #include "gateway_classes.h"
@@ -74,6 +85,7 @@ struct _cr_gateway_t {
     int port;                       //  Listening port
     struct MHD_Daemon *daemon;      //  HTTP server
     cr_gwhub_t *hub;                //  Watch hub
+    cr_gwagent_t *agents;           //  Log and exec streams to node agents
     pthread_key_t client_key;       //  Each worker's broker client
     pthread_mutex_t lock;           //  Guards clients and streams
     zlist_t *clients;               //  Every broker client made
@@ -94,12 +106,16 @@ typedef struct {
     bool too_large;                 //  Body over CR_GW_MAX_BODY
     bool responded;                 //  A response is queued
     int64_t started;                //  Monotonic ms
+    cr_gwstream_t *log;             //  A log stream waiting for its agent
+    cr_gwstream_t *exec;            //  An exec session waiting for its upgrade
 } s_req_t;
 
-//  A watch response's state (the MHD reader's argument).
+//  A watch or log response's state (the MHD reader's argument): one of
+//  watcher and log is set.
 typedef struct {
     cr_gateway_t *gw;
     cr_gwwatcher_t *watcher;
+    cr_gwstream_t *log;
 } s_stream_t;
 
 //  ==========================================================================
@@ -731,6 +747,10 @@ static ssize_t
 s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
 {
     s_stream_t *stream = (s_stream_t *) cls;
+    if (stream->log) {
+        ssize_t n = cr_gwstream_read (stream->log, buf, max);
+        return n == -1 ? MHD_CONTENT_READER_END_OF_STREAM : n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+    }
     ssize_t n = cr_gwwatcher_read (stream->watcher, buf, max);
     return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
 }
@@ -739,7 +759,10 @@ static void
 s_stream_free (void *cls)
 {
     s_stream_t *stream = (s_stream_t *) cls;
-    cr_gwwatcher_detach (&stream->watcher);
+    if (stream->watcher)
+        cr_gwwatcher_detach (&stream->watcher);
+    if (stream->log)
+        cr_gwstream_detach (&stream->log);
     pthread_mutex_lock (&stream->gw->lock);
     stream->gw->streams--;
     pthread_mutex_unlock (&stream->gw->lock);
@@ -1122,6 +1145,214 @@ s_eviction (s_req_t *r, struct MHD_Connection *conn, const cr_gwroute_t *route, 
     return rc;
 }
 
+//  --------------------------------------------------------------------------
+//  Logs and exec: kube-apiserver's part, then the agent hub's
+
+//  The pod of a log or exec request and its container, checked in
+//  kube-apiserver's order: the pod (404), the container (400), then the
+//  way to its node's agent. Returns the pod (caller owns) with
+//  *container (borrowed from it) and *agent (caller owns; NULL when the
+//  pod has no node yet), or NULL with *status (caller owns).
+static json_t *
+s_pod_and_agent (s_req_t *r, const cr_gwroute_t *route, const json_t *query, const char **container,
+                 json_t **agent, json_t **status)
+{
+    *agent = NULL;
+    *status = NULL;
+    json_t *req = s_request ("get", route);
+    json_t *reply = s_call (r->gw, req);
+    json_decref (req);
+    if (!s_ok (reply)) {
+        *status = s_reply_status (r->gw, reply);
+        json_decref (reply);
+        return NULL;
+    }
+    json_t *pod = json_incref (json_object_get (reply, "object"));
+    json_decref (reply);
+    *container = cr_agentclient_container (pod, s_q (query, "container"), status);
+    const char *node_name = cr_obj_str (pod, "spec.nodeName");
+    if (!*container || !node_name || !*node_name) {
+        if (*status) {
+            json_decref (pod);
+            return NULL;
+        }
+        return pod;
+    }
+    req = cr_request_new ("get", "nodes", NULL, node_name);
+    reply = s_call (r->gw, req);
+    json_decref (req);
+    if (s_ok (reply))
+        *agent = cr_agentclient_locate (json_object_get (reply, "object"), status);
+    else
+        *status = s_reply_status (r->gw, reply);
+    json_decref (reply);
+    if (*status) {
+        json_decref (pod);
+        return NULL;
+    }
+    return pod;
+}
+
+//  Waits for the agent to start a log stream, then answers: the stream
+//  (chunked text/plain), or the agent's Status. Called again when the
+//  hub resumes the connection.
+static enum MHD_Result
+s_log_continue (s_req_t *r, struct MHD_Connection *conn)
+{
+    json_t *status = NULL;
+    int state = cr_gwstream_wait (r->log, &status);
+    if (state == 0)
+        return MHD_YES;             //  Suspended until the agent answers
+    if (state < 0) {
+        cr_gwstream_detach (&r->log);
+        return s_send_status (r, conn, status);
+    }
+    s_stream_t *stream = (s_stream_t *) zmalloc (sizeof (s_stream_t));
+    stream->gw = r->gw;
+    stream->log = r->log;
+    r->log = NULL;
+    struct MHD_Response *response = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, S_STREAM_BLOCK,
+                                                                       s_stream_read, stream, s_stream_free);
+    if (!response) {
+        cr_gwstream_detach (&stream->log);
+        free (stream);
+        return MHD_NO;
+    }
+    pthread_mutex_lock (&r->gw->lock);
+    r->gw->streams++;
+    pthread_mutex_unlock (&r->gw->lock);
+    return s_queue (r, conn, 200, "text/plain", response);
+}
+
+//  GET .../pods/<name>/log: the container's log from its node's agent.
+static enum MHD_Result
+s_pod_log (s_req_t *r, struct MHD_Connection *conn, const cr_gwroute_t *route, const json_t *query)
+{
+    json_t *status = NULL;
+    json_t *req = cr_gwagent_logs_request (query, route->ns ? route->ns : "default", route->name, NULL, &status);
+    if (!req)
+        return s_send_status (r, conn, status);
+    json_t *agent = NULL;
+    const char *container = NULL;
+    json_t *pod = s_pod_and_agent (r, route, query, &container, &agent, &status);
+    if (!pod) {
+        json_decref (req);
+        return s_send_status (r, conn, status);
+    }
+    if (!agent) {
+        //  No node yet: kube-apiserver answers an empty log.
+        json_decref (req);
+        json_decref (pod);
+        return s_send_text (r, conn, 200, "text/plain", (char *) "", 0, false);
+    }
+    json_object_set_new (req, "container", json_string (container));
+    json_object_set (req, "uid", cr_obj_get (pod, "metadata.uid"));
+    json_decref (pod);
+    r->log = cr_gwagent_logs (r->gw->agents, agent, req);
+    json_decref (agent);
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    cr_gwstream_set_io (r->log, s_suspend, s_resume, conn, info ? info->connect_fd : -1);
+    return s_log_continue (r, conn);
+}
+
+//  Collects every value of the repeated command parameter, in order.
+static enum MHD_Result
+s_command_item (void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    if (key && streq (key, "command"))
+        json_array_append_new ((json_t *) cls, json_string (value ? value : ""));
+    return MHD_YES;
+}
+
+//  The upgrade is done: the socket goes to the agent hub.
+static void
+s_ws_close (void *arg)
+{
+    MHD_upgrade_action ((struct MHD_UpgradeResponseHandle *) arg, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static void
+s_upgraded (void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in, size_t extra_in_size,
+            MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    s_req_t *r = (s_req_t *) con_cls;
+    if (!r || !r->exec) {
+        MHD_upgrade_action (urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    cr_gwstream_upgraded (&r->exec, sock, s_ws_close, urh, extra_in, extra_in_size);
+}
+
+//  GET (or POST) .../pods/<name>/exec: a command in the container, over
+//  a WebSocket (v5.channel.k8s.io or v4.channel.k8s.io).
+static enum MHD_Result
+s_pod_exec (s_req_t *r, struct MHD_Connection *conn, const cr_gwroute_t *route, const json_t *query)
+{
+    json_t *command = json_array ();
+    MHD_get_connection_values (conn, MHD_GET_ARGUMENT_KIND, s_command_item, command);
+    json_t *status = NULL;
+    json_t *req = cr_gwagent_exec_request (query, command, route->ns ? route->ns : "default", route->name, NULL,
+                                           &status);
+    json_decref (command);
+    if (!req)
+        return s_send_status (r, conn, status);
+    json_t *agent = NULL;
+    const char *container = NULL;
+    json_t *pod = s_pod_and_agent (r, route, query, &container, &agent, &status);
+    if (pod && !agent)
+        status = cr_gwconv_statusf (400, "BadRequest", "pod %s does not have a host assigned", route->name);
+    //  The handshake (RFC 6455 4.2.1).
+    const char *upgrade = s_header (conn, MHD_HTTP_HEADER_UPGRADE);
+    const char *connection = s_header (conn, MHD_HTTP_HEADER_CONNECTION);
+    const char *version = s_header (conn, "Sec-WebSocket-Version");
+    const char *offered = s_header (conn, "Sec-WebSocket-Protocol");
+    const char *protocol = cr_gwws_protocol (offered);
+    char accept [32];
+    if (!status && !cr_gwws_has_token (upgrade, "websocket")) {
+        if (upgrade && *upgrade)
+            status = cr_gwconv_statusf (400, "BadRequest", "exec is served over WebSocket only (Upgrade: websocket, "
+                                        "subprotocol %s or %s), not over %.60s: corral-gateway does not speak "
+                                        "SPDY", CR_GWWS_V5, CR_GWWS_V4, upgrade);
+        else
+            status = cr_gwconv_statusf (400, "BadRequest", "Upgrade request required: exec is served over WebSocket "
+                                        "(Upgrade: websocket, subprotocol %s or %s)", CR_GWWS_V5, CR_GWWS_V4);
+    }
+    if (!status && (!cr_gwws_has_token (connection, "upgrade") || !version || !streq (version, "13")
+                    || cr_gwws_accept_key (s_header (conn, "Sec-WebSocket-Key"), accept, sizeof (accept)) != 0))
+        status = cr_gwconv_status (400, "BadRequest", "bad WebSocket handshake: it needs Connection: Upgrade, "
+                                   "Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 bytes in base64");
+    if (!status && !protocol)
+        status = cr_gwconv_statusf (400, "BadRequest", "none of the WebSocket subprotocols offered (%s) is served: "
+                                    "corral-gateway speaks %s and %s", offered && *offered ? offered : "none",
+                                    CR_GWWS_V5, CR_GWWS_V4);
+    if (status) {
+        json_decref (req);
+        json_decref (pod);
+        json_decref (agent);
+        return s_send_status (r, conn, status);
+    }
+    json_object_set_new (req, "container", json_string (container));
+    json_object_set (req, "uid", cr_obj_get (pod, "metadata.uid"));
+    json_decref (pod);
+    r->exec = cr_gwagent_exec (r->gw->agents, agent, req, protocol);
+    json_decref (agent);
+    struct MHD_Response *response = MHD_create_response_for_upgrade (s_upgraded, NULL);
+    if (!response) {
+        cr_gwstream_detach (&r->exec);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    MHD_add_response_header (response, "Sec-WebSocket-Accept", accept);
+    MHD_add_response_header (response, "Sec-WebSocket-Protocol", protocol);
+    enum MHD_Result rc = MHD_queue_response (conn, MHD_HTTP_SWITCHING_PROTOCOLS, response);
+    MHD_destroy_response (response);
+    r->responded = true;
+    if (r->gw->opts.verbose)
+        zsys_debug ("corral-gateway: %s %s -> 101 %s (%" PRId64 " ms)", r->method, r->url, protocol,
+                    zclock_mono () - r->started);
+    return rc;
+}
+
 static enum MHD_Result
 s_subresource (s_req_t *r, struct MHD_Connection *conn, const cr_gwroute_t *route, cr_gwverb_t verb,
                const cr_gwaccept_t *accept, const json_t *query)
@@ -1146,10 +1377,21 @@ s_subresource (s_req_t *r, struct MHD_Connection *conn, const cr_gwroute_t *rout
             return s_send_status (r, conn, cr_gwconv_method_not_allowed ());
         return streq (sub, "binding") ? s_binding (r, conn, route, query) : s_eviction (r, conn, route, query);
     }
-    //  log, exec, attach, portforward: the node agent's part.
-    return s_send_status (r, conn, cr_gwconv_statusf (501, "NotImplemented", "%s of pods is not served by "
-                          "corral-gateway yet: it needs the node agent's API to reach the container (pod "
-                          "\"%s\" in namespace \"%s\")", sub, route->name, route->ns ? route->ns : ""));
+    if (streq (sub, "log")) {
+        if (verb != CR_GW_VERB_GET)
+            return s_send_status (r, conn, cr_gwconv_method_not_allowed ());
+        return s_pod_log (r, conn, route, query);
+    }
+    if (streq (sub, "exec")) {
+        if (verb != CR_GW_VERB_GET && verb != CR_GW_VERB_CREATE)
+            return s_send_status (r, conn, cr_gwconv_method_not_allowed ());
+        return s_pod_exec (r, conn, route, query);
+    }
+    //  attach, portforward.
+    return s_send_status (r, conn, cr_gwconv_statusf (501, "NotImplemented", "%s is not supported by "
+                          "corral-gateway (pod \"%s\" in namespace \"%s\"): kubectl logs and kubectl exec are",
+                          streq (sub, "attach") ? "attaching to a container"
+                                                : "port forwarding", route->name, route->ns ? route->ns : ""));
 }
 
 static enum MHD_Result
@@ -1337,6 +1579,8 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         r->body [r->size] = 0;
         return MHD_YES;
     }
+    if (r->log && !r->responded)
+        return s_log_continue (r, conn);
     if (r->responded)
         return MHD_YES;
     if (r->too_large)
@@ -1350,6 +1594,8 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Re
     s_req_t *r = (s_req_t *) *con_cls;
     if (!r)
         return;
+    cr_gwstream_detach (&r->log);
+    cr_gwstream_detach (&r->exec);
     free (r->body);
     free (r);
     *con_cls = NULL;
@@ -1456,8 +1702,9 @@ cr_gateway_new (const cr_gateway_opts_t *opts, char *err, size_t errlen)
     self->clients = zlist_new ();
     s_render (self);
     self->hub = cr_gwhub_new (opts->config, opts->bookmark_interval_ms, opts->verbose);
+    self->agents = cr_gwagent_new (opts->config, opts->verbose);
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME
-                       | MHD_USE_ERROR_LOG;
+                       | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     self->daemon = MHD_start_daemon (flags, (uint16_t) opts->port, NULL, NULL, s_access, self,
                                      MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
                                      MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
@@ -1488,7 +1735,9 @@ cr_gateway_destroy (cr_gateway_t **self_p)
         MHD_quiesce_daemon (self->daemon);
     if (self->hub)
         cr_gwhub_close_all (self->hub);
-    //  Let the ended watch streams finish before MHD goes.
+    if (self->agents)
+        cr_gwagent_close_all (self->agents);
+    //  Let the ended watch and log streams finish before MHD goes.
     int64_t deadline = zclock_mono () + S_DRAIN_WAIT_MS;
     while (zclock_mono () < deadline) {
         pthread_mutex_lock (&self->lock);
@@ -1501,6 +1750,7 @@ cr_gateway_destroy (cr_gateway_t **self_p)
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     cr_gwhub_destroy (&self->hub);
+    cr_gwagent_destroy (&self->agents);
     cr_client_t *client;
     while ((client = (cr_client_t *) zlist_pop (self->clients)))
         cr_client_destroy (&client);

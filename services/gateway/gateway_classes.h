@@ -23,6 +23,8 @@
 #include "cr_gwpb.h"
 #include "cr_gwmp.h"
 #include "cr_gwwatch.h"
+#include "cr_gwws.h"
+#include "cr_gwagent.h"
 #include "cr_gateway.h"
 
 #endif

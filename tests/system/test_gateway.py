@@ -478,10 +478,42 @@ def test_pod_subresources(gateway):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
            "spec": {"nodeSelector": {"gw-test": "nowhere"}, "containers": [{"name": "c", "image": "busybox:1.35"}]}}
     gateway.json("POST", base, pod, expect=201)
-    for sub in ("log", "exec", "attach", "portforward"):
-        _, doc = gateway.json("GET", base + "/p/" + sub + "?container=c", expect=501)
-        assert_status(doc, 501, "NotImplemented")
-        assert doc["message"].startswith("%s of pods is not served by corral-gateway yet" % sub)
+    # log and exec (the agent part is tested with real nodes in
+    # test_kubectl.py): the apiserver's checks, before any node is asked.
+    status, hdrs, body = gateway.request("GET", base + "/p/log?container=c")
+    assert (status, hdrs["content-type"], body) == (200, "text/plain", b"")     # no node yet: empty
+    _, doc = gateway.json("GET", base + "/p/log?container=x", expect=400)
+    assert_status(doc, 400, "BadRequest", "container x is not valid for pod p")
+    _, doc = gateway.json("GET", base + "/p/log?sinceSeconds=0&sinceTime=2026-01-01T00:00:00Z", expect=422)
+    assert_status(doc, 422, "Invalid", 'PodLogOptions "p" is invalid: []: Forbidden: at most one of `sinceTime` or '
+                                       '`sinceSeconds` may be specified')
+    _, doc = gateway.json("GET", base + "/p/log?limitBytes=1e3", expect=400)
+    assert_status(doc, 400, "BadRequest", 'strconv.ParseInt: parsing "1e3": invalid syntax')
+    _, doc = gateway.json("GET", base + "/ghost/log", expect=404)
+    assert_status(doc, 404, "NotFound", 'pods "ghost" not found')
+    _, doc = gateway.json("DELETE", base + "/p/log", expect=405)
+    _, doc = gateway.json("GET", base + "/p/exec?command=true&stdout=1", expect=400)
+    assert_status(doc, 400, "BadRequest", "pod p does not have a host assigned")
+    _, doc = gateway.json("GET", base + "/p/exec?command=true", expect=400)
+    assert_status(doc, 400, "BadRequest", "you must specify at least 1 of stdin, stdout, stderr")
+    _, doc = gateway.json("GET", base + "/p/exec?command=&stdout=1", expect=400)
+    assert_status(doc, 400, "BadRequest", "you must specify at least one command for the container")
+    _, doc = gateway.json("GET", base + "/p/attach?container=c", expect=501)
+    assert_status(doc, 501, "NotImplemented", 'attaching to a container is not supported by corral-gateway (pod "p" '
+                                              'in namespace "%s"): kubectl logs and kubectl exec are' % ns)
+    _, doc = gateway.json("POST", base + "/p/portforward?ports=80", expect=501)
+    assert doc["message"].startswith("port forwarding is not supported by corral-gateway")
+    # A node that publishes no agent endpoint: 503 says what is missing.
+    gateway.json("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gw-fake"},
+                                           "status": {"addresses": [{"type": "InternalIP", "address": "10.9.9.9"}]}},
+                 expect=201)
+    gateway.json("POST", base, dict(pod, metadata={"name": "on-fake"}, spec=dict(pod["spec"], nodeName="gw-fake")),
+                 expect=201)
+    for sub in ("log", "exec?command=true&stdout=1"):
+        _, doc = gateway.json("GET", base + "/on-fake/" + sub, expect=503)
+        assert_status(doc, 503, "ServiceUnavailable", "the agent of node gw-fake serves no logs or exec (its "
+                                                      "corral-node runs without --authorized-keys)")
+    gateway.json("DELETE", "/api/v1/nodes/gw-fake", expect=200)
     # Binding (what a scheduler does).
     _, doc = gateway.json("POST", base + "/p/binding", {"apiVersion": "v1", "kind": "Binding",
                                                         "metadata": {"name": "other"},

@@ -271,3 +271,157 @@ class Watch:
 
     def close(self):
         self.sock.close()
+
+
+class WsClient:
+    """A WebSocket client written for the tests (RFC 6455, client side):
+    the upgrade request of an exec, then frames sent masked (or not, to
+    test the gateway's refusals) and read one by one."""
+
+    def __init__(self, gateway, path, protocols=("v5.channel.k8s.io",), key="dGhlIHNhbXBsZSBub25jZQ==",
+                 version="13", timeout=10, method="GET"):
+        import base64
+        import hashlib
+        self.sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=timeout)
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1", "Upgrade: websocket",
+                 "Connection: Upgrade", "Sec-WebSocket-Version: %s" % version]
+        if key is not None:
+            lines.append("Sec-WebSocket-Key: %s" % key)
+        if protocols:
+            lines.append("Sec-WebSocket-Protocol: %s" % ", ".join(protocols))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.raw = b""
+        while b"\r\n\r\n" not in self.raw:
+            data = self.sock.recv(65536)
+            if not data:
+                break
+            self.raw += data
+        head, _, self.raw = self.raw.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.body = b""
+        if self.status != 101:
+            length = int(self.headers.get("content-length", "0"))
+            while len(self.raw) < length:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                self.raw += data
+            self.body = self.raw[:length]
+        elif key:
+            want = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                                    .digest()).decode()
+            assert self.headers["sec-websocket-accept"] == want, self.headers
+
+    def json(self):
+        return json.loads(self.body)
+
+    def send_frame(self, opcode, payload=b"", fin=True, masked=True, rsv=0):
+        head = bytes([(0x80 if fin else 0) | rsv | opcode])
+        n = len(payload)
+        bit = 0x80 if masked else 0
+        if n < 126:
+            head += bytes([bit | n])
+        elif n < 65536:
+            head += bytes([bit | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([bit | 127]) + n.to_bytes(8, "big")
+        if masked:
+            mask = os.urandom(4)
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            head += mask
+        self.sock.sendall(head + payload)
+
+    def send_channel(self, channel, data):
+        self.send_frame(0x2, bytes([channel]) + data)
+
+    def _need(self, n, deadline):
+        while len(self.raw) < n:
+            self.sock.settimeout(max(deadline - time.time(), 0.01))
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed")
+            self.raw += data
+
+    def recv_frame(self, timeout=10):
+        """(opcode, payload) of the next frame; server frames are final and unmasked."""
+        deadline = time.time() + timeout
+        self._need(2, deadline)
+        b0, b1 = self.raw[0], self.raw[1]
+        assert b0 & 0x80 and not b0 & 0x70 and not b1 & 0x80, (b0, b1)
+        n, off = b1 & 0x7F, 2
+        if n == 126:
+            self._need(4, deadline)
+            n, off = int.from_bytes(self.raw[2:4], "big"), 4
+        elif n == 127:
+            self._need(10, deadline)
+            n, off = int.from_bytes(self.raw[2:10], "big"), 10
+        self._need(off + n, deadline)
+        payload = self.raw[off:off + n]
+        self.raw = self.raw[off + n:]
+        return b0 & 0x0F, payload
+
+    def until_close(self, timeout=20):
+        """Reads to the close frame: ({channel: bytes}, close code)."""
+        deadline = time.time() + timeout
+        channels = {}
+        while True:
+            op, payload = self.recv_frame(max(deadline - time.time(), 0.01))
+            if op == 0x8:
+                return channels, int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+            if op == 0x2 and payload:
+                channels[payload[0]] = channels.get(payload[0], b"") + payload[1:]
+
+    def at_eof(self, timeout=5):
+        """True once the server has closed the connection."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.sock.settimeout(max(deadline - time.time(), 0.01))
+            try:
+                if not self.sock.recv(65536):
+                    return True
+            except socket.timeout:
+                return False
+            except OSError:
+                return True
+        return False
+
+    def close(self):
+        self.sock.close()
+
+
+def run_tty(argv, env, script, timeout=30):
+    """Runs argv on a pseudo-terminal, types script once the remote shell
+    prompts, reads until it exits; returns (output bytes, exit code)."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(argv[0], argv, env)
+    out = b""
+    typed = False
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            if not typed and (b"# " in out or b"$ " in out):
+                os.write(fd, script)
+                typed = True
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                out += data
+        else:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return out, os.waitstatus_to_exitcode(status)

@@ -15,16 +15,21 @@ what the user reads: stdout, stderr and the exit code, as kubectl 1.32
 prints them against kube-apiserver (KUBECTL-API.md, kubectl-transcript.txt).
 Each test works in a namespace of its own.
 """
+import hashlib
 import json
+import os
 import random
 import re
+import socket
 import subprocess
+import time
 
 import pytest
 import yaml
 
 from conftest import Cluster, free_port, wait_for
-from test_gateway_helpers import GIT_VERSION, Kubectl, table_rows, gateway  # noqa: F401 (fixture)
+from test_gateway_helpers import (GIT_VERSION, KUBECTL, Kubectl, WsClient, gateway,  # noqa: F401 (fixture)
+                                  run_tty, table_rows)
 
 AGE = re.compile(r"^\d+s$")
 TAG = "%04x" % random.randrange(0x10000)
@@ -399,8 +404,12 @@ def test_errors(kubectl, tmp_path):
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pending", "namespace": ns},
            "spec": {"nodeSelector": {"kc-test": "nowhere"}, "containers": [{"name": "c", "image": "busybox:1.35"}]}}
     kubectl.ok("create", "-f", write(tmp_path / "pod.yaml", pod))
-    p = kubectl.fails("logs", "pending", "-n", ns)
-    assert p.stderr.startswith("Error from server (NotImplemented): log of pods is not served by corral-gateway yet")
+    # A pod without a node has no logs yet (kube-apiserver answers an empty
+    # log) and cannot be exec'd into.
+    p = kubectl.run("logs", "pending", "-n", ns)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+    p = kubectl.fails("exec", "pending", "-n", ns, "--", "true")
+    assert p.stderr == "Error from server (BadRequest): pod pending does not have a host assigned\n"
     p = kubectl.fails("delete", "pod", "ghost", "-n", ns)
     assert p.stderr == 'Error from server (NotFound): pods "ghost" not found\n'
 
@@ -429,3 +438,243 @@ def test_cordon_and_drain(kubectl, tmp_path, gateway):
     kubectl.ok("rollout", "status", "deployment/dr", "-n", ns, "--timeout=90s", timeout=120)
     pods = json.loads(kubectl.ok("get", "pods", "-n", ns, "-o", "json"))["items"]
     assert len(pods) == 2 and all(p["spec"]["nodeName"] != node for p in pods)
+
+
+# ---------------------------------------------------------------------------
+#   kubectl logs and kubectl exec: the gateway proxies them to the pod's
+#   node agent (pods/log as a chunked text body, pods/exec as a WebSocket).
+
+SN = "kc-streams"
+
+
+def pod_doc(name, containers, restart="Always", node_selector=None):
+    spec = {"terminationGracePeriodSeconds": 1, "restartPolicy": restart,
+            "containers": [{"name": n, "image": image, "command": ["sh", "-c", script]}
+                           for n, image, script in containers]}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": SN}, "spec": spec}
+
+
+def pod_state(gateway, name):
+    _, p = gateway.json("GET", "/api/v1/namespaces/%s/pods/%s" % (SN, name), expect=200)
+    return p
+
+
+def running(gateway, name):
+    p = pod_state(gateway, name)
+    cs = p.get("status", {}).get("containerStatuses", [])
+    return p if cs and all("running" in c.get("state", {}) for c in cs) else None
+
+
+@pytest.fixture(scope="module")
+def stream_pods(gateway):
+    """The pods the log and exec tests read: two (containers a and b that
+    print and sleep), crash (a restarts: exit 1), bad (an image that does
+    not exist: assigned, never running), pending (no node)."""
+    gateway.json("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                "metadata": {"name": SN}}, expect=201)
+    for doc in (pod_doc("two", [("a", "busybox:1.35", "echo a1; echo a2; echo a3; exec sleep 3600"),
+                                ("b", "busybox:1.35", "echo b1; exec sleep 3600")]),
+                pod_doc("crash", [("c", "busybox:1.35", "echo run; sleep 0.5; exit 1"),
+                                  ("d", "busybox:1.35", "exec sleep 3600")]),
+                pod_doc("bad", [("c", "corral-test/no-such-image:1", "true")], restart="Never"),
+                pod_doc("pending", [("c", "busybox:1.35", "true")], node_selector={"kc-test": "nowhere"})):
+        gateway.json("POST", "/api/v1/namespaces/%s/pods" % SN, doc, expect=201)
+    wait_for(lambda: running(gateway, "two"), timeout=60, interval=0.2)
+    return SN
+
+
+def test_logs(kubectl, gateway, stream_pods):
+    ns = stream_pods
+    p = kubectl.run("logs", "two", "-n", ns)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "a1\na2\na3\n", 'Defaulted container "a" out of: a, b\n')
+    assert kubectl.ok("logs", "two", "-c", "b", "-n", ns) == "b1\n"
+    assert kubectl.ok("logs", "two", "b", "-n", ns) == "b1\n"
+    assert kubectl.ok("logs", "two", "-c", "a", "--tail=1", "-n", ns) == "a3\n"
+    assert kubectl.ok("logs", "two", "-c", "a", "--tail=0", "-n", ns) == ""
+    assert kubectl.ok("logs", "two", "-c", "a", "--limit-bytes=5", "-n", ns) == "a1\na2"[:5]
+    # Errors, as kubectl prints them against kube-apiserver.
+    p = kubectl.fails("logs", "two", "-c", "zz", "-n", ns)
+    assert p.stderr == "error: container zz is not valid for pod two\n"
+    p = kubectl.fails("logs", "nope", "-n", ns)
+    assert p.stderr == 'error: error from server (NotFound): pods "nope" not found in namespace "%s"\n' % ns
+    p = kubectl.fails("logs", "bad", "-n", ns)
+    assert re.fullmatch(r'Error from server \(BadRequest\): container "c" in pod "bad" is waiting to start: '
+                        r"(image can't be pulled|trying and failing to pull image|ContainerCreating)\n", p.stderr), \
+        p.stderr
+    p = kubectl.fails("logs", "two", "-c", "a", "--timestamps", "-n", ns)
+    assert p.stderr.startswith("Error from server (BadRequest): timestamps are not available")
+    # The HTTP answers underneath: text/plain, the apiserver's Statuses.
+    base = "/api/v1/namespaces/%s/pods" % ns
+    status, hdrs, body = gateway.request("GET", base + "/two/log?container=b")
+    assert (status, hdrs["content-type"], body) == (200, "text/plain", b"b1\n")
+    _, doc = gateway.json("GET", base + "/two/log", expect=400)
+    assert doc["message"] == "a container name must be specified for pod two, choose one of: [a b]"
+    _, doc = gateway.json("GET", base + "/two/log?container=a&tailLines=-1&limitBytes=0", expect=422)
+    assert doc["message"] == ('PodLogOptions "two" is invalid: [tailLines: Invalid value: -1: must be greater '
+                              'than or equal to 0, limitBytes: Invalid value: 0: must be greater than 0]')
+    _, doc = gateway.json("GET", base + "/two/log?container=a&tailLines=x", expect=400)
+    assert doc["message"] == 'strconv.ParseInt: parsing "x": invalid syntax'
+    status, _, body = gateway.request("GET", base + "/pending/log")
+    assert (status, body) == (200, b"")
+
+
+def test_logs_follow_previous_and_deployments(kubectl, gateway, stream_pods, tmp_path):
+    ns = stream_pods
+    # -f ends when the container ends.
+    gateway.json("POST", "/api/v1/namespaces/%s/pods" % ns, pod_doc(
+        "ticker", [("c", "busybox:1.35", "sleep 1; for i in 1 2 3; do echo tick $i; sleep 0.5; done")],
+        restart="Never"), expect=201)
+    wait_for(lambda: running(gateway, "ticker"), timeout=60, interval=0.1)
+    started = time.time()
+    p = kubectl.run("logs", "-f", "ticker", "-n", ns, timeout=30)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "tick 1\ntick 2\ntick 3\n", "")
+    assert time.time() - started > 1, "the follow did not wait for the container"
+    # --previous: the run before the current one; none for a container
+    # that never restarted.
+    wait_for(lambda: pod_state(gateway, "crash")["status"]["containerStatuses"][0].get("restartCount", 0) >= 1,
+             timeout=60, interval=0.2)
+    assert kubectl.ok("logs", "crash", "-c", "c", "--previous", "-n", ns) == "run\n"
+    assert kubectl.ok("logs", "crash", "-c", "c", "-p", "-n", ns) == "run\n"
+    p = kubectl.fails("logs", "crash", "-c", "d", "--previous", "-n", ns)
+    assert p.stderr == 'Error from server (BadRequest): previous terminated container "d" in pod "crash" not found\n'
+    # logs deployment/NAME: kubectl picks one of its pods.
+    dep = deployment("talk", ns, replicas=2, containers=[{"name": "main", "image": "busybox:1.35", "command": [
+        "sh", "-c", "echo hello from $(hostname); exec sleep 3600"]}])
+    kubectl.ok("apply", "-f", write(tmp_path / "talk.yaml", dep))
+    kubectl.ok("rollout", "status", "deployment/talk", "-n", ns, "--timeout=90s", timeout=120)
+    p = kubectl.run("logs", "deployment/talk", "-n", ns)
+    m = re.fullmatch(r"Found 2 pods, using pod/(talk-\S+)\n", p.stderr)
+    assert p.returncode == 0 and m, p.stderr
+    assert p.stdout == "hello from %s\n" % m.group(1)
+
+
+def test_exec(kubectl, stream_pods, tmp_path):
+    ns = stream_pods
+    p = kubectl.run("exec", "two", "-c", "a", "-n", ns, "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (p.returncode, p.stdout, p.stderr) == (3, "out\n", "err\ncommand terminated with exit code 3\n")
+    assert kubectl.ok("exec", "two", "-c", "b", "-n", ns, "--", "sh", "-c", "echo $((6 * 7)) a  b") == "42 a b\n"
+    p = kubectl.run("exec", "two", "-n", ns, "--", "true")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", 'Defaulted container "a" out of: a, b\n')
+    # exec -i: stdin piped through, to its end (v5's close signal).
+    assert kubectl.ok("exec", "-i", "two", "-c", "a", "-n", ns, "--", "cat", input="hello\nworld\n") == \
+        "hello\nworld\n"
+    big = (tmp_path / "big.txt")
+    big.write_bytes(os.urandom(1200000).hex().encode())
+    with open(big, "rb") as f:
+        p = subprocess.run([KUBECTL, "exec", "-i", "two", "-c", "a", "-n", ns, "--", "md5sum"], stdin=f,
+                           capture_output=True, env=kubectl.env, timeout=60)
+    assert p.returncode == 0 and p.stdout.split()[0].decode() == hashlib.md5(big.read_bytes()).hexdigest(), p
+    # Errors, as kubectl prints them against kube-apiserver 1.32.
+    p = kubectl.fails("exec", "nope", "-n", ns, "--", "true")
+    assert p.stderr == 'Error from server (NotFound): pods "nope" not found\n'
+    p = kubectl.fails("exec", "two", "-c", "zz", "-n", ns, "--", "true")
+    assert p.stderr == "Error from server (BadRequest): container zz is not valid for pod two\n"
+    p = kubectl.fails("exec", "bad", "-n", ns, "--", "true")
+    assert p.stderr == 'error: Internal error occurred: unable to upgrade connection: container not found ("c")\n'
+    p = kubectl.fails("exec", "pending", "-n", ns, "--", "true")
+    assert p.stderr == "Error from server (BadRequest): pod pending does not have a host assigned\n"
+
+
+def test_exec_tty(kubectl, stream_pods):
+    """kubectl exec -it on a pseudo-terminal: a shell, its prompt, its exit code."""
+    out, rc = run_tty([KUBECTL, "exec", "-it", "two", "-c", "a", "-n", stream_pods, "--", "sh"], kubectl.env,
+                      b"echo hi; exit 3\n")
+    text = out.decode(errors="replace")
+    assert rc == 3, text
+    assert re.search(r"\r\nhi\r\n", text) and text.endswith("command terminated with exit code 3\r\n"), text
+
+
+def test_exec_websocket(gateway, stream_pods):
+    """The WebSocket underneath: subprotocols, channels, pings, closes."""
+    path = "/api/v1/namespaces/%s/pods/two/exec?container=a&stdout=true&stderr=true&command=sh&command=-c" % \
+        stream_pods
+    # v5 preferred; the first message is an empty one on stdout; the exit
+    # Status on channel 3 is what the kubelet writes; then a normal close.
+    ws = WsClient(gateway, path + "&command=echo+hi%3B+exit+2", protocols=("v4.channel.k8s.io", "v5.channel.k8s.io"))
+    assert ws.status == 101 and ws.headers["sec-websocket-protocol"] == "v5.channel.k8s.io", ws.headers
+    assert ws.recv_frame() == (0x2, b"\x01")
+    channels, code = ws.until_close()
+    assert (channels[1], code) == (b"hi\n", 1000)
+    assert json.loads(channels[3]) == {
+        "metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+        "message": "command terminated with non-zero exit code: error executing command [sh -c echo hi; exit 2], "
+                   "exit code 2", "details": {"causes": [{"reason": "ExitCode", "message": "2"}]}}
+    assert ws.at_eof()
+    ws.close()
+    # v4 when offered alone; stdin, a fragmented message and a ping.
+    ws = WsClient(gateway, path + "&command=read+x%3B+echo+got+$x&stdin=true", protocols=("v4.channel.k8s.io",))
+    assert ws.headers["sec-websocket-protocol"] == "v4.channel.k8s.io"
+    ws.send_frame(0x9, b"are you there")
+    ws.send_frame(0x2, b"\x00hel", fin=False)
+    ws.send_frame(0x0, b"lo\n")
+    assert ws.recv_frame() == (0x2, b"\x01")
+    assert ws.recv_frame() == (0xA, b"are you there")
+    channels, code = ws.until_close()
+    assert channels[1] == b"got hello\n" and json.loads(channels[3])["status"] == "Success" and code == 1000
+    ws.close()
+    # A client that closes first: echoed, and its command is killed.
+    ws = WsClient(gateway, path + "&command=sleep+417")
+    assert ws.recv_frame() == (0x2, b"\x01")
+    ws.send_frame(0x8, (1000).to_bytes(2, "big") + b"bye")
+    assert ws.recv_frame() == (0x8, (1000).to_bytes(2, "big"))
+    ws.close()
+    ps = "/api/v1/namespaces/%s/pods/two/exec?container=a&stdout=true&command=ps" % stream_pods
+
+    def killed():
+        w = WsClient(gateway, ps)
+        out, _ = w.until_close()
+        w.close()
+        return b"sleep 417" not in out.get(1, b"")
+    wait_for(killed, timeout=10, interval=0.3)
+    # A client that breaks the protocol (an unmasked frame) gets 1002.
+    ws = WsClient(gateway, path + "&command=sleep+5")
+    ws.send_frame(0x2, b"\x00x", masked=False)
+    channels, code = ws.until_close()
+    assert code == 1002
+    ws.close()
+    # Handshakes refused before anything runs: 400 Statuses.
+    for kw, message in (
+            ({"protocols": ("channel.k8s.io",)}, "none of the WebSocket subprotocols offered (channel.k8s.io) is "
+                                                 "served: corral-gateway speaks v5.channel.k8s.io and v4.channel.k8s.io"),
+            ({"key": "short"}, "bad WebSocket handshake: it needs Connection: Upgrade, Sec-WebSocket-Version: 13 and "
+                               "a Sec-WebSocket-Key of 16 bytes in base64"),
+            ({"version": "8"}, None)):
+        ws = WsClient(gateway, path + "&command=true", **kw)
+        assert ws.status == 400 and ws.json()["reason"] == "BadRequest", ws.body
+        if message:
+            assert ws.json()["message"] == message
+        ws.close()
+    _, doc = gateway.json("GET", path + "&command=true", expect=400)
+    assert doc["message"].startswith("Upgrade request required")
+    _, doc = gateway.json("POST", path + "&command=true", headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"},
+                          expect=400)
+    assert "corral-gateway does not speak SPDY" in doc["message"]
+    _, doc = gateway.json("GET", path.replace("command=sh&command=-c", ""), expect=400)
+    assert doc["message"] == "you must specify at least one command for the container"
+
+
+def test_followers_hold_no_thread(gateway, stream_pods):
+    """More idle follows than the gateway has threads: it still answers,
+    and a follow whose client goes away is cancelled."""
+    path = "/api/v1/namespaces/%s/pods/two/log?container=b&follow=true" % stream_pods
+    socks = []
+    for _ in range(12):     # the gateway runs 8 HTTP threads
+        s = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+        socks.append(s)
+    for s in socks:
+        data = b""
+        while b"b1\n" not in data:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200 ") and b"Transfer-Encoding: chunked" in data
+    started = time.time()
+    status, _, body = gateway.request("GET", "/api/v1/namespaces/%s/pods/two/log?container=a&tailLines=1" % stream_pods)
+    assert (status, body) == (200, b"a3\n") and time.time() - started < 2
+    before = gateway.log().count("the client went away")
+    for s in socks:
+        s.close()
+    wait_for(lambda: gateway.log().count("the client went away") >= before + 12, timeout=10, interval=0.2)

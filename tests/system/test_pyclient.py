@@ -1,18 +1,53 @@
 """System tests of Debian's python3-kubernetes client (22.6) against
-corral-gateway in front of a real broker and etcd: the kubeconfig the
-gateway writes, CoreV1Api and AppsV1Api calls, the Watch helper, and the
-ApiException a program sees on errors. Each test uses a namespace of its
-own; the cluster has no nodes (pods stay Pending), which these calls do
-not need.
+corral-gateway in front of a real cluster: the kubeconfig the gateway
+writes, CoreV1Api and AppsV1Api calls, the Watch helper, pod logs and
+exec (kubernetes.stream, which speaks WebSocket v4.channel.k8s.io), and
+the ApiException a program sees on errors. Each test uses a namespace of
+its own. The cluster has one real node (runc, the local registry) for the
+log and exec tests; the other tests keep their pods off it with a node
+selector.
 """
+import random
+import subprocess
 import threading
 import time
 
 import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
+from kubernetes.stream import stream
 
+from conftest import Cluster, free_port, wait_for
 from test_gateway_helpers import GIT_VERSION, burst_create, gateway  # noqa: F401 (fixture)
+
+TAG = "%04x" % random.randrange(0x10000)
+BRIDGE = "crp" + TAG
+PREFIX = "crp%s-" % TAG
+
+
+def _run(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """This module's cluster: one real node, the scheduler and a registry
+    (the gateway is the module's own)."""
+    c = Cluster(tmp_path_factory.mktemp("pyclient"), extra=[
+        "--nodes", "1", "--node-bridge", BRIDGE, "--node-prefix", PREFIX,
+        "--node-network", "10.252.%d.0/24" % random.randrange(200, 250),
+        "--cluster-cidr", "10.%d.0.0/16" % random.randrange(230, 250), "--registry-port", str(free_port()),
+        "--disable", "gateway"])
+    try:
+        c.corral("up", timeout=180)
+        yield c
+    finally:
+        c.close()
+        for n in [n for n in _run("ip", "netns", "list").stdout.split() if n.startswith(PREFIX)]:
+            _run("ip", "netns", "delete", n)
+        for link in [line.split()[0] for line in _run("ip", "-br", "link").stdout.splitlines()
+                     if line.startswith(BRIDGE)]:
+            _run("ip", "link", "delete", link)
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +209,74 @@ def test_watch_expired(core, cluster):
         for _ in watch.Watch().stream(core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=5):
             pass
     assert e.value.status == 410
+
+
+def test_pod_log(core):
+    ns = make_ns(core, "py-log")
+    core.create_namespaced_pod(ns, client.V1Pod(
+        metadata=client.V1ObjectMeta(name="talker"),
+        spec=client.V1PodSpec(termination_grace_period_seconds=1, containers=[
+            client.V1Container(name="main", image="busybox:1.35",
+                               command=["sh", "-c", "echo one; echo two; echo three; exec sleep 3600"]),
+            client.V1Container(name="side", image="busybox:1.35", command=["sh", "-c", "echo side; exec sleep 3600"])])))
+
+    def running():
+        p = core.read_namespaced_pod("talker", ns)
+        return all(c.state.running for c in (p.status.container_statuses or [None]) if c) and \
+            len(p.status.container_statuses or []) == 2
+    wait_for(running, timeout=60, interval=0.2)
+    assert core.read_namespaced_pod_log("talker", ns, container="main") == "one\ntwo\nthree\n"
+    assert core.read_namespaced_pod_log("talker", ns, container="main", tail_lines=1) == "three\n"
+    assert core.read_namespaced_pod_log("talker", ns, container="main", limit_bytes=4) == "one\n"
+    assert core.read_namespaced_pod_log("talker", ns, container="side") == "side\n"
+    # A follow streams until the client stops reading.
+    resp = core.read_namespaced_pod_log("talker", ns, container="main", follow=True, _preload_content=False)
+    got = b""
+    for chunk in resp.stream(16):
+        got += chunk
+        if got.endswith(b"three\n"):
+            break
+    resp.release_conn()
+    assert got == b"one\ntwo\nthree\n"
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_pod_log("talker", ns)
+    assert e.value.status == 400 and "a container name must be specified for pod talker, choose one of: " \
+        "[main side]" in e.value.body
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_pod_log("ghost", ns)
+    assert e.value.status == 404 and 'pods \\"ghost\\" not found' in e.value.body
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_pod_log("talker", ns, container="main", tail_lines=-2)
+    assert e.value.status == 422 and '"reason":"Invalid"' in e.value.body
+
+
+def test_pod_exec(core):
+    ns = make_ns(core, "py-exec")
+    core.create_namespaced_pod(ns, client.V1Pod(
+        metadata=client.V1ObjectMeta(name="shell"),
+        spec=client.V1PodSpec(termination_grace_period_seconds=1, containers=[
+            client.V1Container(name="main", image="busybox:1.35", command=["sleep", "3600"])])))
+    wait_for(lambda: (core.read_namespaced_pod("shell", ns).status.container_statuses or [None])[0] and
+             core.read_namespaced_pod("shell", ns).status.container_statuses[0].state.running, timeout=60,
+             interval=0.2)
+    # stream() with the defaults reads everything the command wrote.
+    out = stream(core.connect_get_namespaced_pod_exec, "shell", ns, command=["sh", "-c", "echo out; echo err >&2"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert sorted(out.splitlines()) == ["err", "out"]
+    # The exit code comes from the Status on channel 3.
+    resp = stream(core.connect_get_namespaced_pod_exec, "shell", ns, command=["sh", "-c", "echo bye; exit 7"],
+                  stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    resp.run_forever(timeout=20)
+    assert resp.read_stdout() == "bye\n" and resp.returncode == 7
+    # stdin.
+    resp = stream(core.connect_get_namespaced_pod_exec, "shell", ns, command=["sh", "-c", "read x; echo got $x"],
+                  stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+    resp.write_stdin("line\n")
+    resp.run_forever(timeout=20)
+    assert resp.read_stdout() == "got line\n" and resp.returncode == 0
+    resp.close()
+    # Refused before the upgrade: the client's ApiException names the 400.
+    with pytest.raises(ApiException) as e:
+        stream(core.connect_get_namespaced_pod_exec, "shell", ns, container="nope", command=["true"],
+               stderr=True, stdin=False, stdout=True, tty=False)
+    assert "400" in str(e.value)
