@@ -31,8 +31,36 @@
     epoch re-lists (list replies carry the stream's current seq) or asks
     "watch-from" for the recent events kept in a ring.
 
-    Threading: this actor owns the cache; the watcher and committer are
-    child actors, each with its own etcd client.
+    Threading: this actor owns the cache; the watcher, the committers and
+    the reader are child actors, each with its own etcd client.
+
+    Flow control (why nothing can deadlock). The broker's thread and its
+    child actors talk over inproc pipes whose high-water mark (czmq's
+    pipe HWM, 1,000 messages) makes a send block when the pipe is full.
+    A committer blocks while it sends its DONEs back; if the broker could
+    block too, sending it WRITEs, each would wait for the other forever.
+    So the broker's thread never blocks on a child:
+      - Credit. Each committer holds at most S_COMMITTER_CREDIT writes
+        that it has not answered (sent and not yet DONE); the reader at
+        most S_READER_CREDIT ranges. Both are well under the pipe's HWM,
+        so neither the broker's sends nor the children's replies can
+        fill a pipe. The writes beyond the credit wait in the broker's
+        backlog (self->backlog, in arrival order) and go out as DONEs
+        return credit; the committer batches what it holds (group
+        commit), so 512 per committer keeps several full txns queued.
+      - The broker's ends of those pipes have a send timeout of 0: were
+        a send ever refused, the item stays in the backlog and is sent
+        again later, rather than blocking the thread.
+      - The children may block on their replies: the broker reads them
+        whatever else it does, so they always drain.
+    Back-pressure. Client requests in progress (received, not yet
+    answered) are counted; at S_MAX_IN_PROGRESS the broker stops reading
+    the ROUTER (it leaves the poller) until they fall to three quarters of
+    that. Clients then queue in ZeroMQ and TCP, memory stays bounded, and
+    nothing in progress needs a new request to finish (writes complete
+    through the committers and the watch, or their deadline), so reading
+    always resumes. A client pipelining thousands of writes on one socket
+    is slowed to what etcd takes; a ping sent meanwhile waits its turn.
     =========================================================================
 */
 #include "broker_classes.h"
@@ -41,6 +69,9 @@
 #define S_WAIT_LIMIT_MS 5000        //  Longest wait for the watch to catch up
 #define S_MAX_RETRIES   8           //  Retries of a broker-chosen precondition
 #define S_COMMITTERS    2           //  Txns in flight to etcd at once
+#define S_COMMITTER_CREDIT 512      //  Writes a committer holds unanswered
+#define S_READER_CREDIT 16          //  Ranges the reader holds unanswered
+#define S_MAX_IN_PROGRESS 4096      //  Client requests before the ROUTER pauses
 
 typedef struct {
     const cr_resource_t *res;
@@ -60,8 +91,13 @@ typedef struct {
     cr_watcher_args_t watcher_args;
     zactor_t *committers [S_COMMITTERS];
     cr_committer_args_t committer_args [S_COMMITTERS];
-    size_t next_committer;          //  Round robin over the committers
+    size_t outstanding [S_COMMITTERS];  //  Writes sent to each, not yet DONE
+    zlistx_t *backlog;              //  cr_write_t waiting for committer credit
     zactor_t *reader;               //  Reads etcd at past revisions
+    zlistx_t *ranges;               //  cr_range_t waiting for reader credit
+    size_t ranges_out;              //  Ranges sent to the reader, not yet DONE
+    size_t in_progress;             //  Client requests not yet answered
+    bool router_paused;             //  ROUTER out of the poller (back-pressure)
     cr_store_t *store;
     zlistx_t *waiting;              //  Requests waiting for the cache
     char epoch [17];                //  Random id of this broker process
@@ -100,6 +136,7 @@ struct _s_request_t {
     bool released;                  //  Head of its key's queue, let through
     struct _s_list_t *list;         //  List in progress (op list)
     bool scale;                     //  Answer with the owner's autoscaling/v1 Scale
+    bool counted;                   //  Counted in self->in_progress
 };
 
 //  Writes to one key, serialized: while one is in flight (until the cache
@@ -149,6 +186,8 @@ s_request_destroy (s_self_t *self, s_request_t **r_p)
             zhashx_delete (self->reserved, key);
         zlist_destroy (&r->reservations);
     }
+    if (r->counted)
+        self->in_progress--;
     zframe_destroy (&r->identity);
     free (r->node);
     free (r->queued_key);
@@ -613,6 +652,29 @@ s_reply_object (s_self_t *self, s_request_t *r, int code, json_t *obj)
         s_reply (self, r, code, "object", obj);
 }
 
+//  Hands the backlog's writes to the committers, within their credit
+//  (see the banner). Any committer will do: one write per key is in
+//  flight (s_keyq_t), so two txns never race on a key of this broker.
+//  Two committers keep etcd busy while the other batch is being built
+//  or answered; each write goes to the one holding fewer.
+static void
+s_feed_committers (s_self_t *self)
+{
+    while (zlistx_size (self->backlog) > 0) {
+        size_t best = 0;
+        for (size_t i = 1; i < S_COMMITTERS; i++)
+            if (self->outstanding [i] < self->outstanding [best])
+                best = i;
+        if (self->outstanding [best] >= S_COMMITTER_CREDIT)
+            break;
+        cr_write_t *w = (cr_write_t *) zlistx_first (self->backlog);
+        if (zsock_send (self->committers [best], "sp", "WRITE", w) != 0)
+            break;                  //  Refused (never within credit): later
+        zlistx_detach (self->backlog, NULL);
+        self->outstanding [best]++;
+    }
+}
+
 static void
 s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int64_t expect_rv,
           json_t *stored)
@@ -620,6 +682,13 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
     char *value = NULL;
     size_t size = 0;
     if (op == CR_WRITE_PUT) {
+        //  Nothing is stored that could not be decoded again, in any
+        //  message (cr_mpack.h).
+        if (cr_mpack_depth (stored, CR_MPACK_MAX_DEPTH) > CR_MPACK_MAX_DEPTH) {
+            s_failf (self, r, CR_E_BAD_REQUEST, "object nesting depth exceeds %d levels", CR_MPACK_MAX_DEPTH);
+            s_request_destroy (self, &r);
+            return;
+        }
         value = cr_mpack_encode (stored, &size);
         if (size > CR_MAX_FRAME) {
             free (value);
@@ -635,12 +704,8 @@ s_commit (s_self_t *self, s_request_t *r, const char *key, cr_write_op_t op, int
         return;
     }
     s_key_hold (self, r, key);
-    cr_write_t *w = cr_write_new (r, key, op, expect_rv, value, size);
-    //  Any committer will do: one write per key is in flight (s_keyq_t),
-    //  so two txns never race on a key of this broker. Two committers
-    //  keep etcd busy while the other batch is being built or answered.
-    zactor_t *committer = self->committers [self->next_committer++ % S_COMMITTERS];
-    zsock_send (committer, "sp", "WRITE", w);
+    zlistx_add_end (self->backlog, cr_write_new (r, key, op, expect_rv, value, size));
+    s_feed_committers (self);
 }
 
 //  Answers a request whose write is in the cache (or given up waiting).
@@ -1388,6 +1453,18 @@ s_list_reply (s_self_t *self, s_request_t *r, s_list_t *list, cr_entry_t **items
     msgpack_sbuffer_destroy (&sbuf);
 }
 
+//  Hands queued ranges to the reader, within its credit (see the banner).
+static void
+s_feed_reader (s_self_t *self)
+{
+    while (zlistx_size (self->ranges) > 0 && self->ranges_out < S_READER_CREDIT) {
+        if (zsock_send (self->reader, "sp", "RANGE", zlistx_first (self->ranges)) != 0)
+            break;
+        zlistx_detach (self->ranges, NULL);
+        self->ranges_out++;
+    }
+}
+
 //  Asks the reader for the next keys of a list read from etcd.
 static void
 s_list_read_more (s_self_t *self, s_request_t *r)
@@ -1401,7 +1478,8 @@ s_list_read_more (s_self_t *self, s_request_t *r)
         want = 100;
     cr_range_t *range = cr_range_new (r, start, len + 1, list->end, list->rv, want);
     free (start);
-    zsock_send (self->reader, "sp", "RANGE", range);
+    zlistx_add_end (self->ranges, range);
+    s_feed_reader (self);
 }
 
 static void
@@ -2369,7 +2447,7 @@ s_peek_id (zframe_t *body)
     msgpack_unpacked_init (&u);
     size_t off = 0;
     json_t *id = NULL;
-    if (msgpack_unpack_next (&u, (const char *) zframe_data (body), zframe_size (body), &off) == MSGPACK_UNPACK_SUCCESS
+    if (cr_mpack_unpack (&u, zframe_data (body), zframe_size (body), &off, CR_MPACK_MAX_MESSAGE_DEPTH, NULL, 0) == 0
     &&  u.data.type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < u.data.via.map.size && !id; i++) {
             msgpack_object *k = &u.data.via.map.ptr [i].key;
@@ -2394,6 +2472,8 @@ s_on_request (s_self_t *self)
         zframe_destroy (&(zframe_t *) { zmsg_pop (msg) });
     zframe_t *body = zmsg_last (msg);
     s_request_t *r = s_request_new (identity, json_object ());
+    r->counted = true;
+    self->in_progress++;
     if (body && zframe_size (body) > CR_MAX_FRAME)
         json_object_set_new (r->req, "id", s_peek_id (body));
     if (!body || zmsg_size (msg) > 1) {
@@ -2507,13 +2587,59 @@ s_on_watcher (s_self_t *self)
 }
 
 static void
-s_on_committer (s_self_t *self, zactor_t *committer)
+s_on_committer (s_self_t *self, size_t index)
 {
     char *command = NULL;
     void *ptr = NULL;
-    if (zsock_recv (committer, "sp", &command, &ptr) == 0 && command && streq (command, "DONE"))
+    if (zsock_recv (self->committers [index], "sp", &command, &ptr) == 0 && command && streq (command, "DONE")) {
+        assert (self->outstanding [index] > 0);
+        self->outstanding [index]--;
         s_on_done (self, (cr_write_t *) ptr);
+    }
     zstr_free (&command);
+}
+
+static void
+s_on_reader (s_self_t *self)
+{
+    char *command = NULL;
+    void *ptr = NULL;
+    if (zsock_recv (self->reader, "sp", &command, &ptr) == 0 && command && streq (command, "DONE")) {
+        assert (self->ranges_out > 0);
+        self->ranges_out--;
+        s_on_range (self, (cr_range_t *) ptr);
+    }
+    zstr_free (&command);
+}
+
+//  Takes every answer the committers and the reader have ready (at most
+//  their credit, so this ends).
+static void
+s_drain_children (s_self_t *self)
+{
+    for (size_t c = 0; c < S_COMMITTERS; c++)
+        for (int i = 0; i < S_COMMITTER_CREDIT && (zsock_events (zactor_sock (self->committers [c])) & ZMQ_POLLIN); i++)
+            s_on_committer (self, c);
+    for (int i = 0; i < S_READER_CREDIT && (zsock_events (zactor_sock (self->reader)) & ZMQ_POLLIN); i++)
+        s_on_reader (self);
+}
+
+//  Back-pressure (see the banner): reads the ROUTER only while fewer
+//  than S_MAX_IN_PROGRESS client requests are in progress.
+static void
+s_router_flow (s_self_t *self, zpoller_t *poller)
+{
+    if (!self->router_paused && self->in_progress >= S_MAX_IN_PROGRESS) {
+        zpoller_remove (poller, self->router);
+        self->router_paused = true;
+        if (self->verbose)
+            zsys_debug ("cr_broker: %zu requests in progress, pausing reads", self->in_progress);
+    }
+    else
+    if (self->router_paused && self->in_progress < S_MAX_IN_PROGRESS * 3 / 4) {
+        zpoller_add (poller, self->router);
+        self->router_paused = false;
+    }
 }
 
 static void
@@ -2537,6 +2663,8 @@ cr_broker_actor (zsock_t *pipe, void *args)
     self->verbose = self->config->verbose;
     self->store = cr_store_new ();
     self->waiting = zlistx_new ();
+    self->backlog = zlistx_new ();
+    self->ranges = zlistx_new ();
     self->res_seq = (int64_t *) zmalloc (sizeof (int64_t) * cr_resource_count ());
     self->res_mod_rv = (int64_t *) zmalloc (sizeof (int64_t) * cr_resource_count ());
     self->node_seq = zhashx_new ();
@@ -2584,16 +2712,23 @@ cr_broker_actor (zsock_t *pipe, void *args)
         self->committer_args [i].compact_interval = i == 0 ? self->config->compact_interval : 0;
         self->committer_args [i].compact_keep = 10000;
         self->committers [i] = zactor_new (cr_committer_actor, &self->committer_args [i]);
+        //  Never block on a committer (see the banner).
+        zsock_set_sndtimeo (zactor_sock (self->committers [i]), 0);
     }
     self->reader = zactor_new (cr_reader_actor, (void *) self->config->etcd_servers);
+    zsock_set_sndtimeo (zactor_sock (self->reader), 0);
     zsock_signal (pipe, 0);
     zsys_info ("cr_broker: serving %s, events on %s, etcd %s%s", self->config->endpoint,
                self->config->pub_endpoint, self->config->etcd_servers,
                self->config->server_cert ? ", CurveZMQ on" : ", CurveZMQ OFF (insecure)");
 
-    zpoller_t *poller = zpoller_new (pipe, self->router, self->watcher, self->reader, NULL);
+    //  zpoller_wait reports the first ready socket in this order: the
+    //  children come before the ROUTER, so that answers and watch events
+    //  are never starved by a stream of new requests.
+    zpoller_t *poller = zpoller_new (pipe, self->watcher, self->reader, NULL);
     for (size_t i = 0; i < S_COMMITTERS; i++)
         zpoller_add (poller, self->committers [i]);
+    zpoller_add (poller, self->router);
     int64_t next_heartbeat = zclock_mono () + 1000, next_trim = 0;
     while (!self->terminated) {
         if (zclock_mono () >= next_heartbeat) {
@@ -2601,7 +2736,9 @@ cr_broker_actor (zsock_t *pipe, void *args)
             s_finalize_namespaces (self);
             next_heartbeat = zclock_mono () + 1000;
         }
-        void *which = zpoller_wait (poller, zlistx_size (self->waiting) ? 100 : 500);
+        //  A refused send to a child (never within credit) is retried soon.
+        bool stuck = zlistx_size (self->backlog) || zlistx_size (self->ranges);
+        void *which = zpoller_wait (poller, stuck ? 10 : zlistx_size (self->waiting) ? 100 : 500);
         if (zpoller_terminated (poller))
             break;
         if (!which && zclock_mono () >= next_trim) {
@@ -2615,44 +2752,54 @@ cr_broker_actor (zsock_t *pipe, void *args)
         else
         if (which == self->router) {
             //  Serve a burst before looking at the other sockets.
-            for (int i = 0; i < 256 && (zsock_events (self->router) & ZMQ_POLLIN); i++)
+            for (int i = 0; i < 256 && self->in_progress < S_MAX_IN_PROGRESS
+                            && (zsock_events (self->router) & ZMQ_POLLIN); i++)
                 s_on_request (self);
         }
         else
         if (which == self->watcher)
             s_on_watcher (self);
-        else
-        if (which == self->reader) {
-            char *command = NULL;
-            void *ptr = NULL;
-            if (zsock_recv (self->reader, "sp", &command, &ptr) == 0 && command && streq (command, "DONE"))
-                s_on_range (self, (cr_range_t *) ptr);
-            zstr_free (&command);
-        }
-        else
-        if (which) {
-            //  A committer: take every result it has.
-            zactor_t *committer = (zactor_t *) which;
-            for (int i = 0; i < 1024 && (zsock_events (zactor_sock (committer)) & ZMQ_POLLIN); i++)
-                s_on_committer (self, committer);
-        }
+        //  Every answer the children have ready, whichever socket woke us
+        //  (the poller reports one).
+        s_drain_children (self);
         if (zlistx_size (self->waiting))
             s_flush_waiting (self);
+        s_feed_committers (self);
+        s_feed_reader (self);
+        s_router_flow (self, poller);
     }
     zpoller_destroy (&poller);
     cr_watcher_cancel (&self->watcher_args);
     zactor_destroy (&self->watcher);
-    for (size_t i = 0; i < S_COMMITTERS; i++)
+    for (size_t i = 0; i < S_COMMITTERS; i++) {
+        zsock_set_sndtimeo (zactor_sock (self->committers [i]), -1);
         zactor_destroy (&self->committers [i]);
+    }
+    zsock_set_sndtimeo (zactor_sock (self->reader), -1);
     zactor_destroy (&self->reader);
     zsock_destroy (&self->router);
     zsock_destroy (&self->pub);
 cleanup:
     {
+        //  Writes and ranges never handed over go with their requests.
+        cr_write_t *w;
+        while ((w = (cr_write_t *) zlistx_detach (self->backlog, NULL))) {
+            s_request_t *r = (s_request_t *) w->ctx;
+            cr_write_destroy (&w);
+            s_request_destroy (self, &r);
+        }
+        cr_range_t *range;
+        while ((range = (cr_range_t *) zlistx_detach (self->ranges, NULL))) {
+            s_request_t *r = (s_request_t *) range->ctx;
+            cr_range_destroy (&range);
+            s_request_destroy (self, &r);
+        }
         s_request_t *r;
         while ((r = (s_request_t *) zlistx_detach (self->waiting, NULL)))
             s_request_destroy (self, &r);
     }
+    zlistx_destroy (&self->backlog);
+    zlistx_destroy (&self->ranges);
     zlistx_destroy (&self->waiting);
     for (size_t i = 0; i < S_RING_SIZE; i++)
         free (self->ring [i].bytes);

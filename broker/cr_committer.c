@@ -3,11 +3,21 @@
 
     etcd's cost is per request, not per key: one txn of 100 puts commits
     in about the time of a few single puts. The broker hands every write
-    to this actor; while one txn is in flight the next writes queue up
-    in the pipe, and the next txn takes all of them (up to max_ops and
-    about 1 MiB). Each write keeps its own compare (create: the key's
-    create_revision is 0; update/delete: its mod_revision equals what the
-    client read), so batching never turns a conflict into a lost update.
+    to one of its committers; while one txn is in flight the next writes
+    queue up in the pipe, and the next txn takes all of them (up to
+    max_ops and about 1 MiB).
+
+    Flow control: the broker hands a committer at most
+    S_COMMITTER_CREDIT (512) writes that it has not answered yet, and
+    keeps the rest in its own backlog (cr_broker.c's banner). So this
+    actor's queue is bounded, and its DONEs, one per write it holds,
+    can never fill the pipe back to the broker (czmq's pipe HWM is 1,000
+    messages each way): its blocking sends always complete, since the
+    broker's thread never blocks on a committer and always reads them.
+
+    Each write keeps its own compare (create: the key's create_revision
+    is 0; update/delete: its mod_revision equals what the client read),
+    so batching never turns a conflict into a lost update.
 
     A txn succeeds or fails as a whole. Its failure branch reads every key
     of the batch, so that the writes whose compare failed are found,

@@ -48,6 +48,9 @@ typedef struct {
 //  max_ops operations and 1 MiB, one write per key) and sends back
 //  "DONE" <cr_write_t *> for each. A failed compare fails only its own
 //  write: the rest of the batch is retried. Commands: $TERM.
+//  The sender must keep fewer unanswered writes in flight than the
+//  pipe's high-water mark (the broker: 512 per committer), since the
+//  DONEs are sent with a blocking send.
 void
     cr_committer_actor (zsock_t *pipe, void *args);
 

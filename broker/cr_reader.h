@@ -29,6 +29,8 @@ void
 
 //  The actor: receives "RANGE" <cr_range_t *>, answers "DONE" with the
 //  same pointer. args is the etcd endpoints string. Commands: $TERM.
+//  The DONE is a blocking send: the sender keeps fewer ranges in flight
+//  than the pipe's high-water mark (the broker: 16) and always reads.
 void
     cr_reader_actor (zsock_t *pipe, void *args);
 

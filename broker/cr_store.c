@@ -82,7 +82,7 @@ s_stamp (cr_entry_t *self, const char *value, size_t size, char *err, size_t err
     msgpack_unpacked_init (&u);
     size_t off = 0;
     int rc = -1;
-    if (msgpack_unpack_next (&u, value, size, &off) != MSGPACK_UNPACK_SUCCESS || off != size
+    if (cr_mpack_unpack (&u, value, size, &off, CR_MPACK_MAX_MESSAGE_DEPTH, NULL, 0) != 0 || off != size
     ||  u.data.type != MSGPACK_OBJECT_MAP) {
         snprintf (err, errlen, "stored value is not a msgpack map");
         msgpack_unpacked_destroy (&u);

@@ -168,8 +168,8 @@ s_call_raw (cr_gateway_t *self, json_t *req, msgpack_unpacked *u, const msgpack_
             return NULL;
         msgpack_unpacked_init (u);
         size_t off = 0;
-        if (msgpack_unpack_next (u, (const char *) zframe_data (frame), zframe_size (frame), &off)
-            != MSGPACK_UNPACK_SUCCESS) {
+        if (cr_mpack_unpack (u, zframe_data (frame), zframe_size (frame), &off, CR_MPACK_MAX_MESSAGE_DEPTH,
+                             NULL, 0) != 0) {
             *reply = NULL;
             return frame;
         }

@@ -83,37 +83,10 @@ cr_gwconv_invalid (const char *kind, const char *group, const char *name, const 
     return status;
 }
 
-//  --------------------------------------------------------------------------
-//  Depth of nesting, bounded: stops counting past max.
-
-static bool
-s_depth_ok (const json_t *doc, int left)
-{
-    if (!json_is_object (doc) && !json_is_array (doc))
-        return true;
-    if (left <= 0)
-        return false;
-    if (json_is_object (doc)) {
-        const char *key;
-        json_t *value;
-        json_object_foreach ((json_t *) doc, key, value)
-            if (!s_depth_ok (value, left - 1))
-                return false;
-    }
-    else {
-        size_t i;
-        json_t *value;
-        json_array_foreach (doc, i, value)
-            if (!s_depth_ok (value, left - 1))
-                return false;
-    }
-    return true;
-}
-
 bool
 cr_gwconv_depth_ok (const json_t *doc, int max)
 {
-    return s_depth_ok (doc, max);
+    return cr_mpack_depth (doc, max) <= max;
 }
 
 json_t *

@@ -10,11 +10,9 @@
 //  Largest request body the gateway reads (kube-apiserver's limit).
 #define CR_GW_MAX_BODY      (3 * 1024 * 1024)
 
-//  Deepest document accepted in a body. msgpack-c's unpacker stops at 32
-//  nested containers (MSGPACK_EMBED_STACK_SIZE), and the broker wraps an
-//  object in up to three more (request, list reply: object, items): a
-//  deeper body could be sent but never read back, so it is refused here.
-#define CR_GW_MAX_DEPTH     28
+//  Deepest document accepted in a body: the broker's limit (cr_mpack.h),
+//  refused here already so that kubectl gets the gateway's message.
+#define CR_GW_MAX_DEPTH     CR_MPACK_MAX_DEPTH
 
 //  What a Table row carries (the includeObject query parameter).
 typedef enum {

@@ -12,7 +12,7 @@
 */
 #include "gateway_classes.h"
 
-#define S_MAX_DEPTH 64              //  More than msgpack-c unpacks (32)
+#define S_MAX_DEPTH CR_MPACK_MAX_MESSAGE_DEPTH  //  What the broker sends at most
 
 //  Appends a JSON string literal of n bytes; -1 if not UTF-8.
 static int

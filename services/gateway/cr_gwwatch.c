@@ -690,7 +690,8 @@ s_peek (const char *data, size_t size, msgpack_unpacked *u, s_peek_t *ev)
 {
     memset (ev, 0, sizeof (*ev));
     size_t off = 0;
-    if (msgpack_unpack_next (u, data, size, &off) != MSGPACK_UNPACK_SUCCESS || u->data.type != MSGPACK_OBJECT_MAP)
+    if (cr_mpack_unpack (u, data, size, &off, CR_MPACK_MAX_MESSAGE_DEPTH, NULL, 0) != 0
+    ||  u->data.type != MSGPACK_OBJECT_MAP)
         return false;
     msgpack_object_map *map = &u->data.via.map;
     for (uint32_t i = 0; i < map->size; i++) {

@@ -346,11 +346,11 @@ def test_errors(gateway):
     assert doc["reason"] == "Conflict"
     # Nesting deeper than the broker takes.
     deep = "1"
-    for _ in range(30):
+    for _ in range(70):
         deep = '{"a":%s}' % deep
     _, doc = gateway.json("POST", base, '{"metadata":{"name":"deep"},"data":%s}' % deep,
                           {"Content-Type": "application/json"}, expect=400)
-    assert_status(doc, 400, "BadRequest", "the body of the request nests deeper than 28 levels")
+    assert_status(doc, 400, "BadRequest", "the body of the request nests deeper than 64 levels")
 
 
 def test_body_limits(gateway):

@@ -93,9 +93,9 @@ CR_TEST (gwconv_parse_body)
     //  Embedded NUL and invalid UTF-8 are refused.
     ASSERT_NULL (cr_gwconv_parse_body ("{\"a\":\"\\u0000\"}", 14, CR_GW_CT_JSON, false, err, sizeof (err)));
     ASSERT_NULL (cr_gwconv_parse_body ("{\"a\":\"\xff\"}", 8, CR_GW_CT_JSON, false, err, sizeof (err)));
-    //  Nesting: 28 levels pass, 29 do not (what msgpack-c can carry back).
-    char *nested = (char *) malloc (64 * 8 + 16);
-    for (int depth = 28; depth <= 29; depth++) {
+    //  Nesting: 64 levels pass, 65 do not (the broker's limit).
+    char *nested = (char *) malloc (66 * 8 + 16);
+    for (int depth = 64; depth <= 65; depth++) {
         size_t n = 0;
         for (int i = 0; i < depth; i++)
             n += (size_t) sprintf (nested + n, "{\"a\":");
@@ -103,11 +103,11 @@ CR_TEST (gwconv_parse_body)
         for (int i = 0; i < depth; i++)
             nested [n++] = '}';
         doc = cr_gwconv_parse_body (nested, n, CR_GW_CT_JSON, false, err, sizeof (err));
-        if (depth == 28)
+        if (depth == 64)
             ASSERT_NOT_NULL (doc);
         else {
             ASSERT_NULL (doc);
-            ASSERT_STR_EQ (err, "the body of the request nests deeper than 28 levels");
+            ASSERT_STR_EQ (err, "the body of the request nests deeper than 64 levels");
         }
         json_decref (doc);
     }

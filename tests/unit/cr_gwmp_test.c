@@ -88,10 +88,10 @@ CR_TEST (gwmp_refusals)
         if (text)
             CRT_FAIL ("case %d should be refused, gave %s", i, text);
     }
-    //  Nesting: 64 arrays pass, 65 do not (objects built by hand: the
-    //  msgpack unpacker has its own, lower limit).
-    msgpack_object nest [66];
-    for (int depth = 64; depth <= 65; depth++) {
+    //  Nesting: 72 arrays (CR_MPACK_MAX_MESSAGE_DEPTH) pass, 73 do not
+    //  (objects built by hand).
+    msgpack_object nest [CR_MPACK_MAX_MESSAGE_DEPTH + 2];
+    for (int depth = CR_MPACK_MAX_MESSAGE_DEPTH; depth <= CR_MPACK_MAX_MESSAGE_DEPTH + 1; depth++) {
         for (int i = 0; i < depth; i++) {
             nest [i].type = MSGPACK_OBJECT_ARRAY;
             nest [i].via.array.size = 1;
@@ -100,7 +100,7 @@ CR_TEST (gwmp_refusals)
         nest [depth].type = MSGPACK_OBJECT_POSITIVE_INTEGER;
         nest [depth].via.u64 = 1;
         cr_buf_t out = { 0 };
-        ASSERT_EQ (cr_gwmp_append (&out, &nest [0]), depth == 64 ? 0 : -1);
+        ASSERT_EQ (cr_gwmp_append (&out, &nest [0]), depth == CR_MPACK_MAX_MESSAGE_DEPTH ? 0 : -1);
         cr_buf_reset (&out);
     }
     cr_buf_t out = { 0 };
