@@ -100,7 +100,6 @@
 #define S_CHECK_PERIOD  30000       //  ms between two syncs, at most
 #define S_RETRY         1000        //  ms before a failed watch or sync is tried again
 #define S_CMD_TIMEOUT   20000       //  ms before a stuck command is killed
-#define S_OUTPUT_MAX    (64 << 20)  //  Bytes of a command's output kept
 #define S_NAME_MAX      253         //  Longest namespace or name accepted
 #define S_AFFINITY_DEFAULT  10800   //  sessionAffinityConfig.clientIP.timeoutSeconds
 #define S_AFFINITY_MAX      86400
@@ -813,24 +812,6 @@ s_program (const char *name)
 }
 
 //  --------------------------------------------------------------------------
-//  Appends what is readable on fd to *buf (at most S_OUTPUT_MAX bytes are
-//  kept). Returns false at end of file or on error.
-
-static bool
-s_drain (int fd, cr_buf_t *buf)
-{
-    char chunk [16384];
-    ssize_t n = read (fd, chunk, sizeof (chunk));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return true;
-    if (n <= 0)
-        return false;
-    if (buf->len < S_OUTPUT_MAX)
-        cr_buf_addn (buf, chunk, (size_t) n);
-    return true;
-}
-
-//  --------------------------------------------------------------------------
 //  Runs argv (argv [0] a path or a name on PATH) with stdin /dev/null,
 //  in this process's network namespace. Returns its exit code, or -1 when
 //  it could not run, was killed (after S_CMD_TIMEOUT) or its status was
@@ -840,85 +821,24 @@ s_drain (int fd, cr_buf_t *buf)
 static int
 s_run (char *const argv [], char **out_p, char **err_p)
 {
-    int opipe [2] = { -1, -1 }, epipe [2] = { -1, -1 };
-    if (pipe2 (opipe, O_CLOEXEC) != 0 || pipe2 (epipe, O_CLOEXEC) != 0) {
-        for (int i = 0; i < 2; i++) {
-            if (opipe [i] >= 0)
-                close (opipe [i]);
-            if (epipe [i] >= 0)
-                close (epipe [i]);
-        }
-        return -1;
-    }
-    int devnull = cr__high_fd (open ("/dev/null", O_RDONLY | O_CLOEXEC));
-    opipe [1] = cr__high_fd (opipe [1]);
-    epipe [1] = cr__high_fd (epipe [1]);
-    pid_t pid = devnull >= 0 && opipe [1] >= 0 && epipe [1] >= 0 ? fork () : -1;
-    if (pid == 0) {
-        //  Only async-signal-safe calls between fork and exec.
-        cr__child_signals ();
-        dup2 (devnull, 0);
-        dup2 (opipe [1], 1);
-        dup2 (epipe [1], 2);
-        close_range (3, ~0U, 0);
-        if (strchr (argv [0], '/'))
-            execv (argv [0], argv);
-        else
-            execvp (argv [0], argv);
-        _exit (127);
-    }
-    if (devnull >= 0)
-        close (devnull);
-    if (opipe [1] >= 0)
-        close (opipe [1]);
-    if (epipe [1] >= 0)
-        close (epipe [1]);
-    if (pid < 0) {
-        close (opipe [0]);
-        close (epipe [0]);
-        return -1;
-    }
-    cr_buf_t out = { 0 }, err = { 0 };
-    bool oopen = true, eopen = true, killed = false;
-    int64_t deadline = zclock_mono () + S_CMD_TIMEOUT;
-    while (oopen || eopen) {
-        struct pollfd fds [2] = {
-            { .fd = oopen ? opipe [0] : -1, .events = POLLIN },
-            { .fd = eopen ? epipe [0] : -1, .events = POLLIN }
-        };
-        int64_t left = deadline - zclock_mono ();
-        int n = poll (fds, 2, killed ? -1 : (int) (left > 0 ? left : 0));
-        if (n < 0 && errno != EINTR)
-            break;
-        if (n == 0 && !killed) {
-            kill (pid, SIGKILL);
-            killed = true;
-            continue;
-        }
-        if (n > 0 && fds [0].revents && !s_drain (opipe [0], &out))
-            oopen = false;
-        if (n > 0 && fds [1].revents && !s_drain (epipe [0], &err))
-            eopen = false;
-    }
-    close (opipe [0]);
-    close (epipe [0]);
-    int status = 0;
-    pid_t got;
-    while ((got = waitpid (pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    int rc = killed || got != pid || !WIFEXITED (status) ? -1 : WEXITSTATUS (status);
-    if (rc == 127 && err.len == 0)
-        cr_buf_printf (&err, "cannot run %s", argv [0]);
-    if (killed)
-        cr_buf_printf (&err, "%s%s was killed after %d s", err.len ? "; " : "", argv [0], S_CMD_TIMEOUT / 1000);
+    char *out = NULL, *err = NULL;
+    int status = cr__run (argv, S_CMD_TIMEOUT, NULL, &out, NULL, &err, NULL);
+    int rc = status < 0 || !WIFEXITED (status) ? -1 : WEXITSTATUS (status);
+    cr_buf_t why = { 0 };
+    cr_buf_add (&why, err);
+    if ((status < 0 || rc == 127) && why.len == 0)
+        cr_buf_printf (&why, "cannot run %s", argv [0]);
+    if (status >= 0 && WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL)
+        cr_buf_printf (&why, "%s%s was killed after %d s", why.len ? "; " : "", argv [0], S_CMD_TIMEOUT / 1000);
+    free (err);
     if (out_p)
-        *out_p = cr_buf_take (&out);
+        *out_p = out ? out : strdup ("");
     else
-        cr_buf_reset (&out);
+        free (out);
     if (err_p)
-        *err_p = cr_buf_take (&err);
+        *err_p = why.data ? cr_buf_take (&why) : strdup ("");
     else
-        cr_buf_reset (&err);
+        cr_buf_reset (&why);
     return rc;
 }
 

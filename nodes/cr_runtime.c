@@ -749,15 +749,11 @@ s_drain (int fd, char **buf, size_t *size)
 }
 
 //  --------------------------------------------------------------------------
-//  Runs argv[0] (an absolute path) with stdin /dev/null and captures
-//  stdout and stderr (NUL-terminated, caller frees; NULL out/err discard).
-//  After timeout_ms (-1: none) the program is killed, and first the
-//  process whose pid is in kill_pidfile (when given). Returns the wait
-//  status, or -1 when the program could not be started.
+//  Runs a program and captures its output (see nodes_classes.h).
 
-static int
-s_run (char *const *argv, int timeout_ms, const char *kill_pidfile,
-       char **out, size_t *out_size, char **err, size_t *err_size)
+int
+cr__run (char *const *argv, int timeout_ms, const char *kill_pidfile,
+         char **out, size_t *out_size, char **err, size_t *err_size)
 {
     int opipe [2], epipe [2];
     if (pipe2 (opipe, O_CLOEXEC) != 0)
@@ -777,7 +773,10 @@ s_run (char *const *argv, int timeout_ms, const char *kill_pidfile,
         dup2 (opipe [1], 1);
         dup2 (epipe [1], 2);
         close_range (3, ~0U, 0);
-        execv (argv [0], argv);
+        if (strchr (argv [0], '/'))
+            execv (argv [0], argv);
+        else
+            execvp (argv [0], argv);
         _exit (127);
     }
     if (devnull >= 0)
@@ -866,7 +865,7 @@ s_runc (cr_runtime_t *self, char **out, char **err, const char *arg, ...)
         argv [argc++] = a;
     va_end (args);
     argv [argc] = NULL;
-    int status = s_run ((char *const *) argv, 30000, NULL, out, NULL, err, NULL);
+    int status = cr__run ((char *const *) argv, 30000, NULL, out, NULL, err, NULL);
     if (status < 0 || !WIFEXITED (status))
         return -1;
     return WEXITSTATUS (status);
@@ -1397,7 +1396,7 @@ s_prepare_rootfs (cr_runtime_t *self, const char *id, const char *image_rootfs, 
             char *source = zsys_sprintf ("%s/.", image_rootfs);
             char *argv [] = { "/bin/cp", "-a", source, rootfs, NULL };
             char *err = NULL;
-            int status = s_run (argv, 600000, NULL, NULL, NULL, &err, NULL);
+            int status = cr__run (argv, 600000, NULL, NULL, NULL, &err, NULL);
             if (status == 0)
                 rc = 0;
             else {
@@ -1802,7 +1801,7 @@ cr_runtime_exec (cr_runtime_t *self, const char *id, char *const *argv, int time
     full [n] = NULL;
     char *o = NULL, *e = NULL;
     size_t osize = 0, esize = 0;
-    int status = s_run ((char *const *) full, timeout_ms, pidfile, &o, &osize, &e, &esize);
+    int status = cr__run ((char *const *) full, timeout_ms, pidfile, &o, &osize, &e, &esize);
     unlink (pidfile);
     free (pidfile);
     free (token);
@@ -1836,7 +1835,7 @@ cr_runtime_version (cr_runtime_t *self)
     assert (self);
     const char *argv [] = { self->runc, "--version", NULL };
     char *out = NULL;
-    int status = s_run ((char *const *) argv, 10000, NULL, &out, NULL, NULL, NULL);
+    int status = cr__run ((char *const *) argv, 10000, NULL, &out, NULL, NULL, NULL);
     char *version = NULL;
     const char *p = status == 0 && out ? strstr (out, "runc version ") : NULL;
     if (p) {

@@ -44,4 +44,14 @@ void
 int
     cr__high_fd (int fd);
 
+//  Runs argv (argv [0] a path, or a name looked up on PATH) with stdin
+//  /dev/null and captures stdout and stderr (NUL-terminated, caller frees;
+//  NULL out/err discard; at most 16 MiB of each are kept). After
+//  timeout_ms (-1: none) the program is killed, and first the process
+//  whose pid is in kill_pidfile (when given). Returns the wait status, or
+//  -1 when the program could not be started. (cr_runtime.c)
+int
+    cr__run (char *const *argv, int timeout_ms, const char *kill_pidfile,
+             char **out, size_t *out_size, char **err, size_t *err_size);
+
 #endif
